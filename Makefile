@@ -1,0 +1,42 @@
+# pvs-bridge: `make demo` runs the whole system without hardware, `make test` runs all tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: venv system-deps lint test unit demo bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(STAMP)
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/yamllint -s .
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --offline -q
+
+## All tests: lint, unit, CLI, simulator, doctor, and the lab/molecule scenarios (root only).
+test: venv system-deps lint
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest
+
+## Unit and CLI tests only (no lab): fast feedback while developing.
+unit: venv
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -m "not lab"
+
+demo: venv system-deps
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/bridge-cli lab demo
+
+bench: venv system-deps
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/bridge-cli lab bench --output BENCHMARKS.md
+
+clean:
+	-PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/bridge-cli lab down --all
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,27 @@
+"""What the virtual lab needs from this machine, and what is missing."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+
+REQUIRED_TOOLS = {
+    "ip": "iproute2",
+    "systemd-nspawn": "systemd-container",
+    "debootstrap": "debootstrap",
+    "dnsmasq": "dnsmasq-base",
+}
+
+
+def missing_capabilities() -> list[str]:
+    """Human-readable reasons the lab cannot run here; empty when it can."""
+    missing: list[str] = []
+    if platform.system() != "Linux":
+        return [f"needs Linux (this is {platform.system()})"]
+    if os.geteuid() != 0:
+        missing.append("needs root (network namespaces and systemd-nspawn)")
+    for tool, package in REQUIRED_TOOLS.items():
+        if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
+            missing.append(f"missing {tool} (apt-get install {package})")
+    return missing

@@ -1,0 +1,6 @@
+import click
+
+
+@click.command()
+def provision() -> None:
+    """Run the bridge playbook against an inventory."""

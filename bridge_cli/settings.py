@@ -1,0 +1,130 @@
+"""The facts that describe a bridge, and their validation: the one place for these rules.
+
+The SD-card writer, the CLI, the doctor and the Ansible filter plugin all call these
+functions, so an SSID, passphrase, country or hostname is judged the same way everywhere.
+Each validator returns the normalised value or raises BridgeInputError(field, message).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import zoneinfo
+from functools import lru_cache
+
+from bridge_cli.errors import BridgeInputError
+from bridge_cli.iso3166 import COUNTRY_CODES
+
+PVS_DEFAULT_ADDRESS = "172.27.153.1"
+PVS_SUBNET = ipaddress.ip_network("172.27.153.0/24")
+
+_HOSTNAME_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_USER_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+_HEX64_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+_LOCALE_RE = re.compile(r"^[a-zA-Z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[a-z]+)?$")
+_KEYMAP_RE = re.compile(r"^[a-z]{2,12}([-_][a-z0-9]{1,16})?$")
+
+
+def hostname(value: str, field: str = "hostname") -> str:
+    v = value.strip().lower()
+    if not _HOSTNAME_RE.match(v):
+        raise BridgeInputError(
+            field,
+            f"{value!r} is not a valid host name; allowed: 1-63 letters, digits and "
+            "hyphens, not starting or ending with a hyphen (RFC 1123 label)",
+        )
+    return v
+
+
+def user(value: str, field: str = "user") -> str:
+    if value == "root" or not _USER_RE.match(value):
+        raise BridgeInputError(
+            field,
+            f"{value!r} is not allowed; use 1-32 characters: a lower-case letter, then "
+            "lower-case letters, digits or hyphens (not 'root')",
+        )
+    return value
+
+
+def country(value: str, field: str = "wifi-country") -> str:
+    v = value.strip().upper()
+    if v not in COUNTRY_CODES:
+        raise BridgeInputError(
+            field, f"{value!r} is not an ISO 3166 alpha-2 country code (e.g. US, DE, GB)"
+        )
+    return v
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def timezone(value: str, field: str = "timezone") -> str:
+    if value not in _timezones():
+        raise BridgeInputError(
+            field, f"{value!r} is not in the tz database (e.g. America/Los_Angeles, UTC)"
+        )
+    return value
+
+
+def locale(value: str, field: str = "locale") -> str:
+    if not _LOCALE_RE.match(value):
+        raise BridgeInputError(field, f"{value!r} is not a locale name (e.g. en_US.UTF-8)")
+    return value
+
+
+def keymap(value: str, field: str = "keymap") -> str:
+    if not _KEYMAP_RE.match(value):
+        raise BridgeInputError(field, f"{value!r} is not a keyboard layout (e.g. us, de, gb)")
+    return value
+
+
+def ssid(value: str, field: str = "wifi-ssid") -> str:
+    n = len(value.encode("utf-8"))
+    if n == 0 or n > 32:
+        raise BridgeInputError(
+            field, f"must be 1-32 bytes in UTF-8 (got {n} bytes)"
+        )
+    return value
+
+
+def wifi_passphrase(value: str, field: str = "wifi-psk") -> str:
+    """A WPA passphrase (8-63 printable ASCII) or a raw PSK (exactly 64 hex digits).
+
+    The message never repeats the value: it is a secret.
+    """
+    if _HEX64_RE.match(value):
+        return value.lower()
+    if not 8 <= len(value) <= 63:
+        raise BridgeInputError(
+            field,
+            f"must be 8-63 printable ASCII characters or 64 hex digits (got {len(value)} "
+            "characters)",
+        )
+    if any(not 32 <= ord(c) <= 126 for c in value):
+        raise BridgeInputError(
+            field, "must be printable ASCII (space to ~); it contains another character"
+        )
+    return value
+
+
+def is_raw_psk(value: str) -> bool:
+    return bool(_HEX64_RE.match(value))
+
+
+def ipv4_address(value: str, field: str = "address") -> str:
+    try:
+        return str(ipaddress.IPv4Address(value.strip()))
+    except ipaddress.AddressValueError:
+        raise BridgeInputError(field, f"{value!r} is not an IPv4 address") from None
+
+
+def port(value: int | str, field: str = "port") -> int:
+    try:
+        p = int(value)
+    except (TypeError, ValueError):
+        raise BridgeInputError(field, f"{value!r} is not a port number (1-65535)") from None
+    if not 1 <= p <= 65535:
+        raise BridgeInputError(field, f"{value!r} is not a port number (1-65535)")
+    return p

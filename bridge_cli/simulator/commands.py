@@ -1,0 +1,6 @@
+import click
+
+
+@click.command()
+def simulate() -> None:
+    """Run a simulated PVS5/PVS6."""
