@@ -83,9 +83,7 @@ def keymap(value: str, field: str = "keymap") -> str:
 def ssid(value: str, field: str = "wifi-ssid") -> str:
     n = len(value.encode("utf-8"))
     if n == 0 or n > 32:
-        raise BridgeInputError(
-            field, f"must be 1-32 bytes in UTF-8 (got {n} bytes)"
-        )
+        raise BridgeInputError(field, f"must be 1-32 bytes in UTF-8 (got {n} bytes)")
     return value
 
 
@@ -128,3 +126,14 @@ def port(value: int | str, field: str = "port") -> int:
     if not 1 <= p <= 65535:
         raise BridgeInputError(field, f"{value!r} is not a port number (1-65535)")
     return p
+
+
+def login_password(value: str, field: str = "password") -> str:
+    """A login password: 1-1024 characters, no NUL, CR or LF. Never echoed in messages."""
+    if not value:
+        raise BridgeInputError(field, "must not be empty")
+    if len(value) > 1024:
+        raise BridgeInputError(field, f"must be at most 1024 characters (got {len(value)})")
+    if any(c in value for c in "\x00\r\n"):
+        raise BridgeInputError(field, "must be a single line without NUL characters")
+    return value
