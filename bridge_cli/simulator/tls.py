@@ -1,0 +1,102 @@
+"""A self-signed certificate like the PVS's, generated once and cached in a state directory."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import fcntl
+import ipaddress
+import os
+import ssl
+import tempfile
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+SAN_ADDRESSES = ("127.0.0.1", "172.27.153.1")
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME")
+    if base:
+        return Path(base) / "bridge-cli-simulator"
+    return Path(tempfile.gettempdir()) / f"bridge-cli-simulator-{os.getuid()}"
+
+
+def ensure_certificate(state_dir: Path, serial: str, host: str) -> tuple[Path, Path]:
+    """Return (cert, key) paths for `serial`, creating them (key mode 0600) if missing.
+
+    A lock file serialises simulators starting at the same time (the lab and tests)."""
+    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with open(state_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_locked(state_dir, serial, host)
+
+
+def _ensure_locked(state_dir: Path, serial: str, host: str) -> tuple[Path, Path]:
+    cert_path = state_dir / f"pvs-{serial}.crt"
+    key_path = state_dir / f"pvs-{serial}.key"
+    if cert_path.is_file() and key_path.is_file() and _covers(cert_path, host):
+        return cert_path, key_path
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "SunPower (simulated)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, serial),
+        ]
+    )
+    addresses = {ipaddress.ip_address(a) for a in SAN_ADDRESSES}
+    with contextlib.suppress(ValueError):
+        addresses.add(ipaddress.ip_address(host))
+    alt_names: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.DNSName("pvs6.local")]
+    alt_names += [x509.IPAddress(a) for a in sorted(addresses, key=str)]
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    tmp_key = key_path.with_suffix(".key.tmp")
+    fd = os.open(tmp_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    tmp_cert = cert_path.with_suffix(".crt.tmp")
+    tmp_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    os.replace(tmp_key, key_path)
+    os.replace(tmp_cert, cert_path)
+    return cert_path, key_path
+
+
+def _covers(cert_path: Path, host: str) -> bool:
+    """True when the cached certificate is readable and names `host` (if it is an address)."""
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except Exception:
+        return False
+    try:
+        wanted = ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a host name: any of our certificates will do
+    return wanted in san.get_values_for_type(x509.IPAddress)
+
+
+def server_context(cert_path: Path, key_path: Path) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    return context
