@@ -1,0 +1,199 @@
+"""Checks on the bridge over SSH (paramiko, key auth), one round trip for all commands.
+
+Host-key policy: keys are checked against ~/.ssh/known_hosts (or --ssh-known-hosts). A
+host that is not listed is accepted for this run and reported as a warning with its key
+fingerprint (trust on first use, nothing written); --ssh-strict refuses it instead. A host
+whose key differs from the listed one is always refused (possible impersonation).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+from bridge_cli.doctor import ssh_parsers
+from bridge_cli.doctor.context import Context
+from bridge_cli.doctor.findings import Finding, fail, passed, warn
+
+
+def fingerprint(key) -> str:
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def _policy(strict: bool, seen: dict):
+    import paramiko
+
+    class RecordPolicy(paramiko.MissingHostKeyPolicy):
+        def missing_host_key(self, client, hostname, key):
+            seen["unknown_key"] = f"{key.get_name()} {fingerprint(key)}"
+            if strict:
+                raise paramiko.SSHException(f"host key for {hostname} is not in known_hosts")
+
+    return RecordPolicy()
+
+
+def load_private_key(path: Path):
+    """A paramiko key from a file; raises ValueError naming what is wrong."""
+    import paramiko
+
+    for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            return cls.from_private_key_file(str(path))
+        except paramiko.PasswordRequiredException:
+            raise ValueError(
+                "the key is encrypted; load it into ssh-agent and omit --ssh-key"
+            ) from None
+        except (paramiko.SSHException, ValueError):
+            continue
+    raise ValueError("no private key in this file (a .pub file or another format?)")
+
+
+def run_ssh(ctx: Context) -> tuple[dict, dict]:
+    """Connect and run the whole script. Returns (outputs, facts)."""
+    import paramiko
+
+    o = ctx.options
+    seen: dict = {}
+    client = paramiko.SSHClient()
+    known = o.ssh_known_hosts or Path.home() / ".ssh" / "known_hosts"
+    if known.exists():
+        client.load_host_keys(str(known))
+    client.set_missing_host_key_policy(_policy(o.ssh_strict, seen))
+    pkey = load_private_key(o.ssh_key) if o.ssh_key else None
+    try:
+        client.connect(
+            o.address,
+            port=o.ssh_port,
+            username=o.ssh_user,
+            pkey=pkey,
+            look_for_keys=pkey is None,
+            allow_agent=pkey is None,
+            timeout=o.timeout,
+            banner_timeout=o.timeout,
+            auth_timeout=o.timeout,
+        )
+        chan = client.get_transport().open_session(timeout=o.timeout)
+        chan.settimeout(max(o.timeout * 3, 10.0))
+        chan.exec_command("sh -s")
+        chan.sendall(ssh_parsers.build_script().encode())
+        chan.shutdown_write()
+        chunks = []
+        while True:
+            data = chan.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+        stdout = b"".join(chunks).decode("utf-8", "replace")
+    finally:
+        client.close()
+    return ssh_parsers.split_script_output(stdout), seen
+
+
+def check_connect(ctx: Context) -> Finding:
+    import paramiko
+
+    o = ctx.options
+    target = f"{o.ssh_user}@{o.address}:{o.ssh_port}"
+    default_keys = o.ssh_key is None
+    hint_auth = (
+        "pass --ssh-key FILE (the key `bridge-cli sdcard write` installed) and --ssh-user, "
+        "or --no-ssh"
+    )
+    try:
+        try:
+            outputs, seen = run_ssh(ctx)
+        except paramiko.ssh_exception.NoValidConnectionsError as exc:
+            errs = list(exc.errors.values())
+            if errs and all(
+                isinstance(e, ConnectionRefusedError) or getattr(e, "errno", None) == 111
+                for e in errs
+            ):
+                raise ConnectionRefusedError() from None
+            raise
+    except paramiko.BadHostKeyException as exc:
+        return fail(
+            "ssh.connect",
+            f"{target}: the host key CHANGED since it was saved in known_hosts: refusing",
+            "if the bridge was re-imaged: `ssh-keygen -R <host>`; otherwise someone may be "
+            "impersonating it",
+            str(exc),
+        )
+    except paramiko.AuthenticationException as exc:
+        f = fail if not default_keys else warn
+        return f("ssh.connect", f"{target}: key authentication refused", hint_auth, str(exc))
+    except TimeoutError:
+        return fail(
+            "ssh.connect",
+            f"{target}: no SSH answer within {o.timeout:g} s",
+            "is the bridge on? (see bridge.http)",
+        )
+    except ConnectionRefusedError:
+        return fail(
+            "ssh.connect",
+            f"{target}: SSH refused: the host is up but sshd is not listening",
+            "enable SSH on the bridge (the sdcard writer does), or use --no-ssh",
+        )
+    except (OSError, paramiko.SSHException, EOFError) as exc:
+        return fail(
+            "ssh.connect",
+            f"{target}: SSH failed: {exc.__class__.__name__}: {exc}",
+            hint_auth,
+        )
+    ctx.put("ssh_outputs", outputs)
+    if seen.get("unknown_key"):
+        return warn(
+            "ssh.connect",
+            f"connected to {target}, but its host key is not in known_hosts (accepted for this"
+            " run only)",
+            f"verify and save it: `ssh-keyscan {o.address} >> ~/.ssh/known_hosts`, then "
+            "compare the fingerprint with `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on"
+            " the bridge; --ssh-strict refuses unknown hosts",
+            seen["unknown_key"],
+        )
+    return passed("ssh.connect", f"SSH to {target} (host key known)")
+
+
+def _output(ctx: Context, name: str) -> tuple[int, str]:
+    return ctx.get("ssh_outputs", {}).get(name, (-1, ""))
+
+
+def check_lease(ctx: Context) -> Finding:
+    return ssh_parsers.judge_lease(_output(ctx, "addr")[1], ctx.options.pvs_interface)
+
+
+def check_default_route(ctx: Context) -> Finding:
+    return ssh_parsers.judge_default_route(_output(ctx, "route")[1], ctx.options.pvs_interface)
+
+
+def check_resolv(ctx: Context) -> Finding:
+    return ssh_parsers.judge_resolv(_output(ctx, "resolv")[1])
+
+
+def check_forward(ctx: Context) -> Finding:
+    return ssh_parsers.judge_forward(_output(ctx, "forward")[1])
+
+
+def check_haproxy(ctx: Context) -> Finding:
+    return ssh_parsers.judge_haproxy_active(*_output(ctx, "haproxy"))
+
+
+def check_clock(ctx: Context) -> Finding:
+    return ssh_parsers.judge_clock(*_output(ctx, "clock"))
+
+
+def check_disk(ctx: Context) -> Finding:
+    return ssh_parsers.judge_disk(_output(ctx, "disk")[1])
+
+
+def check_memory(ctx: Context) -> Finding:
+    return ssh_parsers.judge_memory(_output(ctx, "memory")[1])
+
+
+def check_power(ctx: Context) -> Finding:
+    return ssh_parsers.judge_throttled(_output(ctx, "throttled")[1])
+
+
+def check_wifi(ctx: Context) -> Finding:
+    return ssh_parsers.judge_wireless(_output(ctx, "wireless")[1])

@@ -1,0 +1,186 @@
+"""A real bridge on loopback for tests and benchmarks: the simulator behind a real haproxy.
+
+haproxy runs the bridge_proxy role's own template (bridge_cli.proxy_config), bound to a
+private 127.x.y.z address with the real ports (80, 8080, 443), in the foreground (-db), as
+a subprocess. Only loopback is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bridge_cli.doctor.context import DoctorOptions
+
+HAPROXY = "/usr/sbin/haproxy"
+
+
+def free_loopback_address(seed: int = 0) -> str:
+    """A 127.x.y.z address where nothing listens on 80/8080/443 (probed)."""
+    base = (os.getpid() * 7 + seed * 131) % 60000
+    for i in range(500):
+        n = base + i * 17
+        addr = f"127.{100 + (n // 62500) % 100}.{(n // 250) % 250 + 1}.{n % 250 + 2}"
+        if all(_port_free(addr, p) for p in (80, 8080, 443, 9002)):
+            return addr
+    raise RuntimeError("no free loopback address found")
+
+
+def _port_free(addr: str, port: int) -> bool:
+    s = socket.socket()
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((addr, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def wait_port(addr: str, port: int, timeout: float = 10.0, want_open: bool = True) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((addr, port), timeout=0.5):
+                is_open = True
+        except OSError:
+            is_open = False
+        if is_open == want_open:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{addr}:{port} did not {'open' if want_open else 'close'}")
+
+
+@dataclass
+class Haproxy:
+    address: str
+    config: str
+    process: subprocess.Popen | None = None
+    workdir: Path | None = None
+
+    def start(self) -> Haproxy:
+        self.workdir = Path(tempfile.mkdtemp(prefix="doctor-haproxy-"))
+        cfg = self.workdir / "haproxy.cfg"
+        cfg.write_text(self.config)
+        check = subprocess.run(
+            [HAPROXY, "-c", "-q", "-f", str(cfg)], capture_output=True, text=True
+        )
+        if check.returncode != 0:
+            raise RuntimeError(f"haproxy config invalid: {check.stdout}{check.stderr}")
+        self.log = open(self.workdir / "haproxy.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [HAPROXY, "-db", "-f", str(cfg)], stdout=self.log, stderr=subprocess.STDOUT
+        )
+        wait_port(self.address, 80)
+        wait_port(self.address, 8080)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.process = None
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+def haproxy_overrides(address: str, sim_host: str, sim_ports: dict, **extra) -> dict:
+    o = {
+        "bridge_proxy_bind_address": address,
+        "bridge_proxy_pvs_address": sim_host,
+        "bridge_proxy_pvs_port": sim_ports["http"],
+        "bridge_proxy_log_target": "",
+        "bridge_proxy_chroot": "",
+        "bridge_proxy_stats_socket": "",
+        "bridge_proxy_user": "",
+        "bridge_proxy_health_check_interval": "1s",
+    }
+    if "https" in sim_ports:
+        o["bridge_proxy_pvs_https_port"] = sim_ports["https"]
+    else:
+        o["bridge_proxy_https_passthrough"] = False
+    if "ws" in sim_ports:
+        o["bridge_proxy_pvs_ws_port"] = sim_ports["ws"]
+    else:
+        o["bridge_proxy_ws_passthrough"] = False
+    o.update(extra)
+    return o
+
+
+@dataclass
+class Bed:
+    address: str
+    sim: object
+    haproxy: Haproxy
+
+    def options(self, **kw) -> DoctorOptions:
+        base = DoctorOptions(host=self.address, address=self.address, ssh=False, timeout=3.0)
+        return replace(base, **kw)
+
+
+@contextmanager
+def testbed(firmware="legacy", fault="none", haproxy_extra: dict | None = None, **sim_kw):
+    """Yield a Bed: simulator (latency off) + the role's haproxy on a fresh 127.x address."""
+    from bridge_cli.proxy_config import render_haproxy_cfg
+    from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer
+
+    address = free_loopback_address()
+    sim_host = address.rsplit(".", 1)[0] + "." + str(int(address.rsplit(".", 1)[1]) + 1)
+    cfg = SimulatorConfig(
+        host=sim_host, port=0, firmware=firmware, latency="none", fault=fault, **sim_kw
+    )
+    sim = SimulatorServer(cfg)
+    sim.start()
+    haproxy = None
+    try:
+        ports = dict(sim.ports) if isinstance(sim.ports, dict) else dict(sim.ports())
+        overrides = haproxy_overrides(address, sim_host, ports, **(haproxy_extra or {}))
+        haproxy = Haproxy(address, render_haproxy_cfg(overrides)).start()
+        yield Bed(address, sim, haproxy)
+    finally:
+        if haproxy:
+            haproxy.stop()
+        sim.stop()
+
+
+class SilentHost:
+    """Listeners that never complete a TCP handshake (their accept queue is full): on
+    loopback, this behaves like a host that is off the network (SYNs go unanswered)."""
+
+    def __init__(self, address: str, ports=(80, 8080, 22)):
+        self.socks: list[socket.socket] = []
+        for port in ports:
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((address, port))
+            s.listen(0)
+            self.socks.append(s)
+            for _ in range(3):  # fill the accept queue; later SYNs are dropped
+                c = socket.socket()
+                c.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    c.connect((address, port))
+                self.socks.append(c)
+        time.sleep(0.1)
+
+    def close(self) -> None:
+        for s in self.socks:
+            s.close()
+
+    def __enter__(self) -> SilentHost:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,121 @@
+"""What the roles promise, checked on a converged lab bridge (molecule verify, testinfra).
+
+State on the bridge is read over SSH (testinfra's ``host``); the guard is tried from the
+home side (curl inside the lab's home namespace), where the bridge's users are.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from bridge_cli.lab import Lab
+from bridge_cli.lab import topology as topo
+
+LAB = Lab(os.environ.get("BRIDGE_LAB_NAME", "mol-bookworm"))
+PVS_LINK = "eth0"
+WPA_CONF = "/etc/wpa_supplicant/wpa_supplicant.conf"
+NM_DIR = "/etc/NetworkManager/system-connections"
+
+
+def home_curl(*args: str) -> str:
+    argv = ["ip", "netns", "exec", LAB.home_ns, "curl", "-sS", "-m", "20", *args]
+    return subprocess.run(argv, capture_output=True, check=True, text=True).stdout
+
+
+def test_pvs_link_has_a_lease_in_the_pvs_subnet(host):
+    addresses = host.interface(PVS_LINK).addresses
+    assert any(a.startswith("172.27.153.") for a in addresses), addresses
+
+
+def test_no_default_route_via_the_pvs_link(host):
+    routes = host.check_output("ip -4 route show default")
+    assert routes, "no default route at all (the home side should have one)"
+    assert not re.search(rf"dev {PVS_LINK}\b", routes), routes
+
+
+def test_the_pvs_is_not_a_dns_server(host):
+    assert topo.PVS_ADDRESS not in host.file("/etc/resolv.conf").content_string
+
+
+def test_no_ip_forwarding(host):
+    assert host.sysctl("net.ipv4.ip_forward") == 0
+    assert "net.ipv4.ip_forward = 0" in host.file("/etc/sysctl.d/90-pvs-bridge.conf").content_string
+
+
+def test_haproxy_runs_and_starts_at_boot(host):
+    haproxy = host.service("haproxy")
+    assert haproxy.is_running
+    assert haproxy.is_enabled
+
+
+def test_wifi_config_is_root_only_with_a_hashed_psk(host):
+    with host.sudo():
+        candidates = [host.file(WPA_CONF), host.file(f"{NM_DIR}/pvs-bridge-wifi.nmconnection")]
+        written = [f for f in candidates if f.exists]
+        assert written, "no WiFi configuration written"
+        for f in written:
+            assert f.user == "root"
+            assert f.mode == 0o600
+            assert re.search(r"^\s*psk=[0-9a-f]{64}$", f.content_string, re.M)
+
+
+def test_pvs_link_config_refuses_route_and_dns(host):
+    """Whatever the stack: dhcpcd's eth0 block, or the NetworkManager connection that is
+    active on eth0 (our keyfile on bookworm, netplan's generated one on trixie)."""
+    with host.sudo():
+        if host.service("NetworkManager").is_running:
+            name = host.check_output(f"nmcli -g GENERAL.CONNECTION device show {PVS_LINK}").strip()
+            props = host.check_output(
+                f"nmcli -g ipv4.never-default,ipv4.ignore-auto-dns connection show '{name}'"
+            ).split()
+            assert props == ["yes", "yes"], (name, props)
+            for path in (f"{NM_DIR}/pvs-link.nmconnection", "/etc/netplan/99-pvs-bridge.yaml"):
+                f = host.file(path)
+                if f.exists:
+                    assert f.user == "root" and f.mode == 0o600, path
+        else:
+            text = host.file("/etc/dhcpcd.conf").content_string
+            block = text.split(f"interface {PVS_LINK}", 1)[1]
+            assert "nogateway" in block
+            assert "nooption domain_name_servers, domain_name, domain_search" in block
+            # Global options come before the first interface block.
+            assert text.index("option rapid_commit") < text.index("interface ")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cgi-bin/dl_cgi?Command=SetCellPurchased",
+        "/cgi-bin/dl_cgi?Command=DeviceList&Command=SetCellPurchased",
+        "/cgi-bin/dl_cgi?command=setcellpurchased",
+    ],
+)
+def test_guard_refuses_writes_from_the_home_side(path):
+    out = home_curl("-i", f"http://{LAB.bridge_address}{path}")
+    status_line, _, rest = out.partition("\n")
+    assert " 403 " in status_line
+    assert "x-pvs-bridge-guard: read-only" in rest.lower()
+    assert "bridge_proxy_allow_writes: true" in rest
+
+
+def test_guard_refuses_post_from_the_home_side():
+    out = home_curl(
+        "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data", "x=1",
+        f"http://{LAB.bridge_address}/cgi-bin/dl_cgi?Command=DeviceList",
+    )  # fmt: skip
+    assert out == "403"
+
+
+def test_stats_page_and_metrics_from_the_home_side():
+    page = home_curl(f"http://{LAB.bridge_address}:8080/;csv")
+    assert "pvs_http,pvs," in page
+    assert "haproxy_process_" in home_curl(f"http://{LAB.bridge_address}:8080/metrics")
+    post = home_curl(
+        "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data", "action=maint",
+        f"http://{LAB.bridge_address}:8080/",
+    )  # fmt: skip
+    assert post == "403"

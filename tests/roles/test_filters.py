@@ -1,0 +1,97 @@
+"""The Ansible filters the roles use: same rules and PSK as the CLI, stack detection."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+
+import pytest
+
+from bridge_cli import secrets
+from bridge_cli.provision import FILTER_PLUGINS
+
+_spec = importlib.util.spec_from_file_location("pvs_filters", FILTER_PLUGINS / "pvs_bridge.py")
+filters = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(filters)
+
+
+def test_filter_module_exports_the_filters():
+    names = set(filters.FilterModule().filters())
+    assert {"pvs_bridge_invalid", "pvs_bridge_wifi_psk", "pvs_bridge_network_stack"} <= names
+
+
+def test_wifi_psk_is_the_cli_psk():
+    expected = hashlib.pbkdf2_hmac("sha1", b"correct horse", b"Home", 4096, 32).hex()
+    assert filters.pvs_bridge_wifi_psk("correct horse", "Home") == expected
+    assert expected == secrets.wifi_psk("Home", "correct horse")
+    raw = "ab" * 32
+    assert filters.pvs_bridge_wifi_psk(raw, "Home") == raw
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "ok"),
+    [
+        ("pvs-bridge", "hostname", True),
+        ("pvs_bridge", "hostname", False),
+        ("US", "country", True),
+        ("ZZ", "country", False),
+        ("172.27.153.1", "ipv4_address", True),
+        ("172.27.153.256", "ipv4_address", False),
+        (443, "port", True),
+        (65536, "port", False),
+        ("eth0", "interface", True),
+        ("eth0 up", "interface", False),
+        ("", "ssid", False),
+        (None, "ssid", False),
+    ],
+)
+def test_invalid_names_the_field(value, kind, ok):
+    message = filters.pvs_bridge_invalid(value, kind, "my_var")
+    assert (message == "") is ok
+    if not ok:
+        assert message.startswith("my_var: ")
+
+
+def test_invalid_never_repeats_a_passphrase():
+    message = filters.pvs_bridge_invalid("s\u00e9cret-passphrase", "wifi_passphrase", "psk")
+    assert message and "cret-pass" not in message
+
+
+def test_ssid_encodings():
+    assert filters.pvs_bridge_wpa_ssid("Home WiFi") == '"Home WiFi"'
+    assert filters.pvs_bridge_wpa_ssid('a"b') == b'"'.join([b"a", b"b"]).hex()
+    assert filters.pvs_bridge_nm_ssid("Home WiFi") == "Home WiFi"
+    assert filters.pvs_bridge_nm_ssid("a;b") == "97;59;98;"
+
+
+def svc(state="running", status="enabled"):
+    return {"state": state, "status": status}
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        ({"services": {"dhcpcd.service": svc()}}, "dhcpcd"),
+        ({"services": {"NetworkManager.service": svc()}}, "networkmanager"),
+        (
+            {"services": {"NetworkManager.service": svc()}, "netplan_binary": True,
+             "netplan_configs": 1},
+            "netplan",
+        ),
+        # netplan installed but not used: NetworkManager's own keyfiles.
+        (
+            {"services": {"NetworkManager.service": svc()}, "netplan_binary": True,
+             "netplan_configs": 0},
+            "networkmanager",
+        ),
+        ({"services": {"dhcpcd.service": svc("stopped", "disabled")}}, ""),
+        ({"services": {}}, ""),
+    ],
+)  # fmt: skip
+def test_network_stack_detection(facts, expected):
+    assert filters.pvs_bridge_network_stack(facts) == expected
+
+
+def test_network_stack_override_wins():
+    facts = {"services": {"NetworkManager.service": svc()}}
+    assert filters.pvs_bridge_network_stack(facts, "dhcpcd") == "dhcpcd"

@@ -1,0 +1,79 @@
+"""The roles' conventions: prefixed, typed, documented variables; managed templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bridge_cli.provision import PROJECT_ROOT
+
+ROLES = ["bridge_base", "bridge_wifi", "bridge_pvs_link", "bridge_proxy"]
+DOCS = (PROJECT_ROOT / "docs" / "roles.md").read_text()
+
+
+def defaults(role: str) -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "roles" / role / "defaults" / "main.yml").read_text())
+
+
+def specs(role: str) -> dict:
+    path = PROJECT_ROOT / "roles" / role / "meta" / "argument_specs.yml"
+    return yaml.safe_load(path.read_text())["argument_specs"]["main"]["options"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_variable_is_prefixed_typed_and_documented(role):
+    names = set(defaults(role))
+    assert names, role
+    assert all(name.startswith(f"{role}_") for name in names)
+    options = specs(role)
+    assert set(options) == names
+    for name, option in options.items():
+        assert option.get("type") and option.get("description"), name
+        assert f"`{name}`" in DOCS, f"{name} missing from docs/roles.md"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_spec_defaults_match_the_defaults_file(role):
+    for name, value in defaults(role).items():
+        option = specs(role)[name]
+        if option.get("required") or (isinstance(value, str) and "{{" in value):
+            continue
+        assert option.get("default") == value, name
+
+
+def test_templates_start_with_the_managed_comment():
+    templates = list((PROJECT_ROOT / "roles").glob("*/templates/*.j2"))
+    assert len(templates) >= 6
+    for template in templates:
+        assert template.read_text().startswith("{{ ansible_managed | comment }}\n"), template
+
+
+def test_site_runs_wifi_last_so_its_change_is_applied_at_the_end():
+    play = yaml.safe_load((PROJECT_ROOT / "playbooks" / "site.yml").read_text())[0]
+    assert play["hosts"] == "bridges"
+    assert [r["role"] for r in play["roles"]][-1] == "bridge_wifi"
+
+
+def test_secrets_are_root_only():
+    """Files that hold a PSK or a password hash are written 0600/0640, never world-readable."""
+    for rel in ("bridge_wifi/tasks/wpa_supplicant.yml", "bridge_wifi/tasks/networkmanager.yml",
+                "bridge_pvs_link/tasks/networkmanager.yml"):  # fmt: skip
+        text = (PROJECT_ROOT / "roles" / rel).read_text()
+        assert 'mode: "0600"' in text, rel
+    proxy = (PROJECT_ROOT / "roles" / "bridge_proxy" / "tasks" / "main.yml").read_text()
+    assert 'mode: "0640"' in proxy
+
+
+def test_pvs_link_templates_refuse_route_and_dns():
+    base = Path(PROJECT_ROOT / "roles" / "bridge_pvs_link" / "templates")
+    dhcpcd = (base / "dhcpcd.conf.j2").read_text()
+    block = dhcpcd.split("interface {{ bridge_pvs_link_interface }}", 1)[1]
+    assert "nogateway" in block
+    assert "nooption domain_name_servers, domain_name, domain_search" in block
+    assert dhcpcd.index("nodev") < dhcpcd.index("interface {{")
+    nm = (base / "pvs-link.nmconnection.j2").read_text()
+    assert "never-default=true" in nm and "ignore-auto-dns=true" in nm
+    netplan = (base / "netplan.yaml.j2").read_text()
+    assert "use-routes: false" in netplan and "use-dns: false" in netplan

@@ -1,0 +1,118 @@
+"""Bad settings stop the play before any change, with a message naming the variable.
+
+Runs the real ansible-playbook on localhost (connection local), but only the roles'
+assert tasks: nothing on this machine is changed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bridge_cli.provision import PROJECT_ROOT, ansible_environment, ansible_playbook_path
+
+GOOD = {
+    "bridge_base_hostname": "pvs-bridge",
+    "bridge_base_timezone": "Europe/Amsterdam",
+    "bridge_wifi_ssid": "Home WiFi",
+    "bridge_wifi_psk": "correct horse battery",
+    "bridge_wifi_country": "NL",
+    "bridge_proxy_pvs_address": "172.27.153.1",
+    "bridge_proxy_pvs_port": 80,
+}
+
+PLAYBOOK = """\
+- name: Check the settings of every role
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Check the settings of {{ role }}
+      ansible.builtin.include_role:
+        name: "{{ role }}"
+        tasks_from: assert.yml
+      loop: [bridge_base, bridge_pvs_link, bridge_proxy, bridge_wifi]
+      loop_control:
+        loop_var: role
+"""
+
+
+def run_asserts(tmp_path: Path, variables: dict) -> subprocess.CompletedProcess:
+    playbook = tmp_path / "check.yml"
+    playbook.write_text(PLAYBOOK)
+    extra = tmp_path / "vars.json"
+    extra.write_text(json.dumps(variables))
+    env = ansible_environment()
+    env["ANSIBLE_CACHE_PLUGIN"] = "memory"
+    env["ANSIBLE_LOCAL_TEMP"] = str(tmp_path / "tmp")
+    return subprocess.run(
+        [ansible_playbook_path(), "-i", "localhost,", str(playbook), "-e", f"@{extra}"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_good_settings_pass(tmp_path):
+    result = run_asserts(tmp_path, GOOD)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+BAD = [
+    ("bridge_proxy_pvs_address", "172.27.153", "is not an IPv4 address"),
+    ("bridge_proxy_pvs_port", 70000, "is not a port number"),
+    ("bridge_proxy_http_port", 0, "is not a port number"),
+    ("bridge_wifi_country", "XX", "is not an ISO 3166"),
+    ("bridge_base_hostname", "-bad_host-", "is not a valid host name"),
+    ("bridge_base_timezone", "Mars/Olympus", "is not in the tz database"),
+    ("bridge_wifi_ssid", "", "must be 1-32 bytes"),
+    ("bridge_wifi_psk", "short", "must be 8-63 printable ASCII"),
+    ("bridge_pvs_link_interface", "eth0; rm", "is not a network interface name"),
+    ("bridge_pvs_link_network_stack", "systemd-networkd", "use auto, dhcpcd"),
+    ("bridge_proxy_stats_port", 80, "must differ"),
+    ("bridge_proxy_read_commands", ["DeviceList|.*"], "letters, digits and _ only"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), BAD, ids=[b[0] for b in BAD])
+def test_bad_setting_stops_the_play_naming_the_variable(tmp_path, name, value, expected):
+    result = run_asserts(tmp_path, GOOD | {name: value})
+    assert result.returncode != 0
+    assert name in result.stdout
+    assert expected in result.stdout
+
+
+def test_the_passphrase_never_appears_in_the_output(tmp_path):
+    secret = "hunter2-but-longer"
+    result = run_asserts(tmp_path, GOOD | {"bridge_wifi_psk": secret, "bridge_wifi_ssid": ""})
+    assert result.returncode != 0
+    assert secret not in result.stdout + result.stderr
+
+
+def test_a_host_without_systemd_or_debian_is_refused(tmp_path):
+    """This machine (no systemd as PID 1) is such a host: the real host check refuses it."""
+    facts = subprocess.run(["ps", "-p", "1", "-o", "comm="], capture_output=True, text=True)
+    if facts.stdout.strip() == "systemd":
+        pytest.skip("this machine runs systemd as PID 1")
+    playbook = tmp_path / "host.yml"
+    playbook.write_text(
+        "- name: Host check\n  hosts: localhost\n  connection: local\n  gather_facts: true\n"
+        "  tasks:\n    - name: Check\n      ansible.builtin.include_role:\n"
+        "        name: bridge_base\n        tasks_from: host.yml\n"
+    )
+    env = ansible_environment()
+    env["ANSIBLE_CACHE_PLUGIN"] = "memory"
+    env["ANSIBLE_LOCAL_TEMP"] = str(tmp_path / "tmp")
+    result = subprocess.run(
+        [ansible_playbook_path(), "-i", "localhost,", str(playbook),
+         "-e", f"ansible_python_interpreter={sys.executable}"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "supports Debian-based hosts with systemd" in result.stdout
