@@ -11,7 +11,17 @@ REQUIRED_TOOLS = {
     "systemd-nspawn": "systemd-container",
     "debootstrap": "debootstrap",
     "dnsmasq": "dnsmasq-base",
+    "ssh": "openssh-client",
+    "ssh-keygen": "openssh-client",
 }
+
+
+def _kernel_filesystems() -> str:
+    try:
+        with open("/proc/filesystems") as f:
+            return f.read()
+    except OSError:
+        return ""
 
 
 def missing_capabilities() -> list[str]:
@@ -21,6 +31,11 @@ def missing_capabilities() -> list[str]:
         return [f"needs Linux (this is {platform.system()})"]
     if os.geteuid() != 0:
         missing.append("needs root (network namespaces and systemd-nspawn)")
+    if not os.path.exists("/proc/self/ns/net"):
+        missing.append("the kernel has no network namespaces (CONFIG_NET_NS)")
+    filesystems = _kernel_filesystems()
+    if filesystems and "overlay" not in filesystems:
+        missing.append("the kernel has no overlayfs (modprobe overlay)")
     for tool, package in REQUIRED_TOOLS.items():
         if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
             missing.append(f"missing {tool} (apt-get install {package})")
