@@ -10,16 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import subprocess
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from bridge_cli.doctor.context import DoctorOptions
-
-HAPROXY = "/usr/sbin/haproxy"
+from bridge_cli.local_haproxy import UNPRIVILEGED_OVERRIDES, LocalHaproxy
 
 
 def free_loopback_address(seed: int = 0) -> str:
@@ -59,52 +55,12 @@ def wait_port(addr: str, port: int, timeout: float = 10.0, want_open: bool = Tru
     raise TimeoutError(f"{addr}:{port} did not {'open' if want_open else 'close'}")
 
 
-@dataclass
-class Haproxy:
-    address: str
-    config: str
-    process: subprocess.Popen | None = None
-    workdir: Path | None = None
-
-    def start(self) -> Haproxy:
-        self.workdir = Path(tempfile.mkdtemp(prefix="doctor-haproxy-"))
-        cfg = self.workdir / "haproxy.cfg"
-        cfg.write_text(self.config)
-        check = subprocess.run(
-            [HAPROXY, "-c", "-q", "-f", str(cfg)], capture_output=True, text=True
-        )
-        if check.returncode != 0:
-            raise RuntimeError(f"haproxy config invalid: {check.stdout}{check.stderr}")
-        self.log = open(self.workdir / "haproxy.log", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [HAPROXY, "-db", "-f", str(cfg)], stdout=self.log, stderr=subprocess.STDOUT
-        )
-        wait_port(self.address, 80)
-        wait_port(self.address, 8080)
-        return self
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self.process = None
-        if getattr(self, "log", None):
-            self.log.close()
-
-
 def haproxy_overrides(address: str, sim_host: str, sim_ports: dict, **extra) -> dict:
     o = {
         "bridge_proxy_bind_address": address,
         "bridge_proxy_pvs_address": sim_host,
         "bridge_proxy_pvs_port": sim_ports["http"],
-        "bridge_proxy_log_target": "",
-        "bridge_proxy_chroot": "",
-        "bridge_proxy_stats_socket": "",
-        "bridge_proxy_user": "",
+        **UNPRIVILEGED_OVERRIDES,
         "bridge_proxy_health_check_interval": "1s",
     }
     if "https" in sim_ports:
@@ -123,7 +79,7 @@ def haproxy_overrides(address: str, sim_host: str, sim_ports: dict, **extra) -> 
 class Bed:
     address: str
     sim: object
-    haproxy: Haproxy
+    haproxy: LocalHaproxy
 
     def options(self, **kw) -> DoctorOptions:
         base = DoctorOptions(host=self.address, address=self.address, ssh=False, timeout=3.0)
@@ -147,7 +103,8 @@ def testbed(firmware="legacy", fault="none", haproxy_extra: dict | None = None, 
     try:
         ports = dict(sim.ports) if isinstance(sim.ports, dict) else dict(sim.ports())
         overrides = haproxy_overrides(address, sim_host, ports, **(haproxy_extra or {}))
-        haproxy = Haproxy(address, render_haproxy_cfg(overrides)).start()
+        listen = [(address, 80), (address, 8080)]
+        haproxy = LocalHaproxy(render_haproxy_cfg(overrides), listen).start()
         yield Bed(address, sim, haproxy)
     finally:
         if haproxy:

@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from roles_haproxy import (
     HAPROXY,
-    HAPROXY_CMD,
     LOOPBACK,
     RunningHaproxy,
     check_config,
@@ -25,6 +24,7 @@ from roles_haproxy import (
 )
 from roles_pvs_standin import PvsStandIn
 
+from bridge_cli.local_haproxy import LocalHaproxy
 from bridge_cli.proxy_config import render_guide_haproxy_cfg, render_haproxy_cfg, role_defaults
 
 pytestmark = pytest.mark.skipif(
@@ -258,7 +258,7 @@ def test_stats_auth_when_configured(tmp_path, pvs):
         assert request(proxy.stats, "GET", "/metrics")[0] == 401
         token = base64.b64encode(b"viewer:correct horse").decode()
         assert request(proxy.stats, "GET", "/", {"Authorization": f"Basic {token}"})[0] == 200
-    assert "correct horse" not in proxy.config.read_text()
+    assert "correct horse" not in proxy.rendered.read_text()
 
 
 # --- robustness -------------------------------------------------------------------------
@@ -352,20 +352,6 @@ def test_guide_config_is_valid_and_unprotected(tmp_path, pvs):
         )
     )
     assert check_config(cfg).returncode == 0
-    import subprocess
-    import time
-
-    proc = subprocess.Popen([*HAPROXY_CMD, "-f", str(cfg), "-db"], stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                status, _, _ = request(
-                    (LOOPBACK, port), "GET", "/cgi-bin/dl_cgi?Command=SetCellPurchased"
-                )
-                break
-            except OSError:
-                time.sleep(0.05)
+    with LocalHaproxy(cfg.read_text(), [(LOOPBACK, port)]):
+        status, _, _ = request((LOOPBACK, port), "GET", "/cgi-bin/dl_cgi?Command=SetCellPurchased")
         assert status == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=5)

@@ -10,14 +10,15 @@ import gzip
 import json
 import shutil
 import socket
-import subprocess
-import time
 
 import pytest
 from simhttp import connect
 
-HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
-pytestmark = pytest.mark.skipif(not shutil.which(HAPROXY), reason="haproxy not installed")
+from bridge_cli.local_haproxy import LocalHaproxy, haproxy_command
+
+pytestmark = pytest.mark.skipif(
+    not shutil.which(haproxy_command()[0]), reason="haproxy not installed"
+)
 
 
 def _free_port() -> int:
@@ -27,11 +28,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def haproxy(legacy, tmp_path):
+def haproxy(legacy):
     port = _free_port()
     backend = legacy.http_url.removeprefix("http://")
-    cfg = tmp_path / "haproxy.cfg"
-    cfg.write_text(
+    config = (
         "global\n  log stderr local0 warning\n"
         "defaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n"
         "  timeout server 30s\n  option http-keep-alive\n"
@@ -39,20 +39,8 @@ def haproxy(legacy, tmp_path):
         "  compression algo gzip\n  compression type application/json text/html\n"
         f"backend b\n  server pvs {backend}\n"
     )
-    proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise AssertionError(proc.stderr.read().decode()) from None
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(10)
+    with LocalHaproxy(config, [("127.0.0.1", port)]):
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_haproxy_gzips_and_keeps_alive(legacy, haproxy):
