@@ -11,6 +11,8 @@ from bridge_cli.doctor.findings import Finding, fail, info, passed, warn
 
 BACKEND = "pvs_http"
 SERVER = "pvs"
+QUEUE_BACKEND = "pvs_queue"
+"""Where clients wait for their turn at the PVS (the bridge_proxy role's queue)."""
 SAFE_INTERVAL_SECONDS = 120.0
 """Field notes: Home Assistant's 120 s default is "the lowest safe rate" for a PVS."""
 MIN_UPTIME_FOR_RATE = 600.0
@@ -70,14 +72,18 @@ def backend_view(rows: list[dict[str, str]], backend: str = BACKEND, server: str
             (r for r in rows if r["pxname"] == backend and r["svname"] not in ("BACKEND",)),
             {},
         )
+    # Clients queue in front of the PVS side (pvs_queue); older configs queue in pvs_http.
+    queue_row = next(
+        (r for r in rows if r["pxname"] == QUEUE_BACKEND and r["svname"] == "BACKEND"), be
+    )
     hrsp = ("hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other")
     return BackendView(
         backend_status=be.get("status", ""),
         server_status=srv.get("status", ""),
         check_status=srv.get("check_status", ""),
         last_check=srv.get("last_chk", ""),
-        queue=_int(be, "qcur"),
-        queue_max=_int(be, "qmax"),
+        queue=_int(queue_row, "qcur"),
+        queue_max=_int(queue_row, "qmax"),
         requests=_int(srv or be, "stot"),
         http_5xx=_int(be, "hrsp_5xx"),
         http_total=sum(_int(be, k) for k in hrsp),

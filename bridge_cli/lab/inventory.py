@@ -76,7 +76,7 @@ def write_ssh_files(
 def lab_vars(lab: str, names: topo.Names, wifi_psk: str) -> dict:
     """Role variables of a lab bridge (an offline host, wlan0 being a wired veth)."""
     return {
-        "bridge_wifi_ssid": f"pvs-bridge-lab-{lab}",
+        "bridge_wifi_ssid": f"lab-{lab}",  # lab names are at most 24 characters: <= 32 bytes
         # A lab-only dummy (nothing joins a WiFi in the lab); kept out of argv all the same.
         "bridge_wifi_psk": wifi_psk,
         "bridge_wifi_country": "US",

@@ -44,6 +44,14 @@ def test_backend_judgement():
     assert hs.judge_backend(None).status == "fail"
 
 
+def test_queue_is_read_from_the_queue_backend():
+    """The role queues clients in pvs_queue, in front of the PVS side (pvs_http)."""
+    text = csv(qcur=0) + "\npvs_queue,BACKEND,4,9,0,50,UP,,,50,0,1,0"
+    queued = hs.backend_view(hs.parse_stats_csv(text))
+    assert (queued.queue, queued.queue_max) == (4, 9)
+    assert hs.judge_backend(queued).status == "warn"
+
+
 def test_rate_judgement():
     assert hs.judge_rate(view(stot=2000), 3600).status == "warn"  # 33/min
     assert hs.judge_rate(view(stot=20), 3600).status == "pass"  # one per 3 min

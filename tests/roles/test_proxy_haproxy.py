@@ -195,6 +195,22 @@ def test_cache_serves_repeated_reads_from_one_pvs_request(proxy, pvs):
     assert first[1]["cache-control"] == f"max-age={role_defaults()['bridge_proxy_cache_ttl']}"
 
 
+def test_concurrent_cache_misses_cost_the_pvs_one_request(tmp_path):
+    """Ten pollers ask at once with an empty cache while the PVS takes 0.5 s: haproxy's
+    cache alone cannot merge concurrent misses, so the queue sends them on one at a time
+    and each looks in the cache again: the PVS scans once, every poller gets the answer."""
+    path = "/cgi-bin/dl_cgi?Command=DeviceList"
+    with (
+        PvsStandIn(delay=0.5) as pvs,
+        RunningHaproxy(tmp_path, loopback_overrides(pvs.port)) as proxy,
+        ThreadPoolExecutor(max_workers=10) as pool,
+    ):
+        answers = list(pool.map(lambda _: request(proxy.http, "GET", path), range(10)))
+    assert [a[0] for a in answers] == [200] * 10
+    assert len({a[2] for a in answers}) == 1
+    assert pvs.commands_seen() == [path]
+
+
 def test_cache_and_gzip_give_each_client_what_it_asked_for(proxy, pvs):
     path = "/cgi-bin/dl_cgi?Command=DeviceList"
     _, zipped_headers, zipped = request(

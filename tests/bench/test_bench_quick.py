@@ -1,0 +1,112 @@
+"""`bridge-cli lab bench --quick`: the loopback parts for real (simulator + haproxy), once.
+
+Structural facts only (no timed asserts): the report has its rows, our config lets one
+request at a time reach the PVS, the guide's config lets several through, the gzip ratio
+is computed from bytes really received.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bridge_cli.bench import runner, stats
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (shutil.which("haproxy") or Path("/usr/sbin/haproxy").exists()),
+        reason="haproxy is not installed (scripts/install-system-deps.sh)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bench")
+    opts = runner.Options.quick_defaults(
+        output=tmp / "BENCHMARKS.md",
+        json_output=tmp / "bench.json",
+        command="bridge-cli lab bench --quick",
+    )
+    results = runner.run(opts, log=lambda m: None)
+    return results, (tmp / "BENCHMARKS.md").read_text(), tmp
+
+
+def test_report_written_with_every_section_and_row(quick):
+    _, text, tmp = quick
+    for heading in ("# Benchmarks", "## Summary", "## Machine", "## 1. Proxy overhead",
+                    "## 2. Compression", "## 3. Protection of the PVS", "## 4. Provisioning",
+                    "## 5. Doctor", "## 6. Footprint of haproxy"):  # fmt: skip
+        assert heading in text, heading
+    assert "| pvs-bridge role (defaults) |" in text
+    assert "| guide's original config |" in text
+    assert "bridge-cli lab bench --quick" in text
+    assert re.search(r"^\| 24 \| 27 \| \d+ \| \d+ \|", text, re.M), "24-inverter row missing"
+    assert re.search(r"^\| 60 \| 63 \| \d+ \| \d+ \|", text, re.M), "60-inverter row missing"
+    assert json.loads((tmp / "bench.json").read_text())["quick"] is True
+    assert not list(tmp.glob(".*.tmp")), "temporary file left behind"
+
+
+def test_role_config_lets_one_request_at_a_time_reach_the_pvs(quick):
+    results, text, _ = quick
+    role = results["protection"]["role"]
+    assert "error" not in role, role
+    assert role["peak_concurrency"] == 1
+    assert role["reached_pvs"] >= 1
+    assert role["clients"]["error_count"] == 0, role["clients"]["errors"]
+    assert "| pvs-bridge role (defaults) | 1 |" in text
+
+
+def test_guide_config_lets_several_concurrent_pollers_through(quick):
+    results, _, _ = quick
+    guide = results["protection"]["guide"]
+    assert "error" not in guide, guide
+    assert guide["peak_concurrency"] > 1
+    # Without a cache every poll reaches the PVS; with ours some are answered by haproxy.
+    assert guide["reached_pvs"] >= results["protection"]["role"]["reached_pvs"]
+
+
+def test_gzip_ratio_comes_from_real_bytes(quick):
+    results, text, _ = quick
+    rows = results["compression"]["rows"]
+    assert [r["inverters"] for r in rows] == [24, 60]
+    for row in rows:
+        assert 0 < row["gzip_wire_bytes"] < row["plain_wire_bytes"]
+        assert row["plain_body_bytes"] == row["json_bytes"]  # identity: body is the JSON
+        expected = stats.saving(row["plain_wire_bytes"], row["gzip_wire_bytes"])
+        assert row["saving_wire_pct"] == pytest.approx(expected)
+        assert f"| {row['plain_wire_bytes']} | {row['gzip_wire_bytes']} | {expected:.1f} % |" in (
+            text
+        )
+    # More inverters, more JSON: the 60-inverter list is larger both ways.
+    assert rows[1]["plain_wire_bytes"] > rows[0]["plain_wire_bytes"]
+    assert rows[1]["gzip_wire_bytes"] > rows[0]["gzip_wire_bytes"]
+
+
+def test_footprint_read_from_the_running_haproxy(quick):
+    results, _, _ = quick
+    fp = results["protection"]["role"]["footprint"]
+    assert fp["idle"]["rss_kb"] > 1024  # a live haproxy, not a default
+    assert fp["load"]["peak_rss_kb"] >= fp["idle"]["rss_kb"] * 0.9
+    assert {"RssAnon", "RssFile", "RssShmem"} <= set(fp["rss_detail"])
+
+
+def test_cache_memory_becomes_resident_as_the_cache_cycles(quick):
+    results, text, _ = quick
+    rows = results["cachefill"]["rows"]
+    assert [r["cache_mb"] for r in rows] == [1]
+    row = rows[0]
+    before = row["before"]["worker"]["RssShmem"]
+    after = row["after"]["worker"]["RssShmem"]
+    assert after > before + 512, (before, after)  # the cache's pages became resident
+    assert after <= 1024 * 1.1  # and no more than the configured 1 MB
+    assert (
+        row["after"]["rss_kb"]
+        == row["after"]["master"]["rss_kb"] + row["after"]["worker"]["rss_kb"]
+    )
+    assert "### Once the cache has filled" in text
