@@ -49,23 +49,40 @@ def check_config(path: Path, command: list[str] | None = None) -> subprocess.Com
 
 
 def wait_listening(
-    address: str, port: int, proc: subprocess.Popen | None = None, timeout: float = 20.0
+    address: str,
+    port: int,
+    proc: subprocess.Popen | None = None,
+    timeout: float = 20.0,
+    what: str = "haproxy",
 ) -> None:
-    """Wait until ADDRESS:PORT accepts connections; fail early if PROC has exited."""
+    """Wait until ADDRESS:PORT accepts connections; fail early if PROC (WHAT) has exited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise BridgeFailure(f"haproxy exited with status {proc.returncode}")
+            raise BridgeFailure(f"{what} exited with status {proc.returncode} before listening")
         try:
             socket.create_connection((address, port), timeout=0.5).close()
             return
         except OSError:
             time.sleep(0.05)
-    raise BridgeFailure(f"haproxy did not listen on {address}:{port} within {timeout:.0f} s")
+    raise BridgeFailure(f"{what} did not listen on {address}:{port} within {timeout:.0f} s")
+
+
+def stop_process(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """Terminate a child process, killing it if it does not exit within TIMEOUT."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
 
 
 class LocalHaproxy:
-    """haproxy -db in the foreground as a child process; validated first, stopped on exit."""
+    """haproxy as a child process (-db: one process in the foreground; -Ws: master and
+    worker, as systemd runs it); validated first, stopped on exit."""
 
     def __init__(
         self,
@@ -73,11 +90,13 @@ class LocalHaproxy:
         listen: Iterable[tuple[str, int]],
         command: list[str] | None = None,
         label: str = "haproxy",
+        mode: str = "-db",
     ):
         self.config = config
         self.listen = list(listen)
         self.command = command or haproxy_command()
         self.label = label
+        self.mode = mode
         self.proc: subprocess.Popen | None = None
         self.workdir: Path | None = None
 
@@ -105,14 +124,14 @@ class LocalHaproxy:
             raise BridgeFailure(f"{self.label}: haproxy -c failed: {output}")
         with open(self.workdir / "haproxy.log", "wb") as log:
             self.proc = subprocess.Popen(
-                [*self.command, "-db", "-f", str(self.config_path)],
+                [*self.command, self.mode, "-f", str(self.config_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
         try:
             for address, port in self.listen:
-                wait_listening(address, port, self.proc)
+                wait_listening(address, port, self.proc, what=self.label)
         except BridgeFailure as exc:
             log_text = self.log_text()
             self.stop()
@@ -122,14 +141,12 @@ class LocalHaproxy:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def version(self) -> str:
+        out = subprocess.run([*self.command, "-v"], capture_output=True, text=True).stdout
+        return out.splitlines()[0] if out else "unknown"
+
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        stop_process(self.proc, timeout=5)
         self._cleanup()
 
     def _cleanup(self) -> None:

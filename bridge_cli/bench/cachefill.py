@@ -11,14 +11,12 @@ memory stops growing. Once with the role's cache size, once with each alternativ
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 from bridge_cli.bench import loopback, procstat, wire
 from bridge_cli.errors import BridgeFailure
+from bridge_cli.local_haproxy import LocalHaproxy
 from bridge_cli.proxy_config import role_defaults
 
 CACHEABLE = (
@@ -57,46 +55,27 @@ def fill_one(cache_mb: int | None, max_seconds: float = 120.0, inverters: int = 
             int(role_defaults()["bridge_proxy_cache_max_object_size"]), cache_mb * 1048576 // 4
         )
     size_mb = cache_mb or int(role_defaults()["bridge_proxy_cache_total_max_size_mb"])
-    workdir = Path(tempfile.mkdtemp(prefix="pvs-bench-cachefill-"))
-    try:
-        with loopback.Simulator(inverters=inverters, latency="none") as sim:
-            config, port, _ = loopback.role_config(sim.port, overrides)
-            cfg = workdir / "haproxy.cfg"
-            cfg.write_text(config)
-            proc = subprocess.Popen(
-                [loopback.HAPROXY, "-Ws", "-f", str(cfg)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                stdin=subprocess.DEVNULL,
-            )
-            try:
-                loopback.wait_listening(loopback.LOOPBACK, port, proc, "haproxy -Ws")
-                workers = _children(proc.pid)
-                if len(workers) != 1:
-                    raise BridgeFailure(f"haproxy -Ws: expected one worker, found {workers}")
-                before = _snapshot(proc.pid, workers[0])
-                requests, start, last_shm, still = 0, time.monotonic(), -1, 0
-                while time.monotonic() - start < max_seconds:
-                    for path in CACHEABLE:
-                        wire.get(loopback.LOOPBACK, port, path)
-                        requests += 1
-                    shm = procstat.rss_detail(workers[0]).get("RssShmem", 0)
-                    still = still + 1 if shm == last_shm else 0
-                    last_shm = shm
-                    if shm >= size_mb * 1024 * 0.98 or still >= 40:
-                        break
-                    time.sleep(0.05)
-                after = _snapshot(proc.pid, workers[0])
-                seconds = time.monotonic() - start
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with loopback.Simulator(inverters=inverters, latency="none") as sim:
+        config, port, _ = loopback.role_config(sim.port, overrides)
+        listen = [(loopback.LOOPBACK, port)]
+        with LocalHaproxy(config, listen, label="haproxy -Ws", mode="-Ws") as haproxy:
+            workers = _children(haproxy.pid)
+            if len(workers) != 1:
+                raise BridgeFailure(f"haproxy -Ws: expected one worker, found {workers}")
+            before = _snapshot(haproxy.pid, workers[0])
+            requests, start, last_shm, still = 0, time.monotonic(), -1, 0
+            while time.monotonic() - start < max_seconds:
+                for path in CACHEABLE:
+                    wire.get(loopback.LOOPBACK, port, path)
+                    requests += 1
+                shm = procstat.rss_detail(workers[0]).get("RssShmem", 0)
+                still = still + 1 if shm == last_shm else 0
+                last_shm = shm
+                if shm >= size_mb * 1024 * 0.98 or still >= 40:
+                    break
+                time.sleep(0.05)
+            after = _snapshot(haproxy.pid, workers[0])
+            seconds = time.monotonic() - start
     return {
         "cache_mb": size_mb,
         "default": cache_mb is None,
