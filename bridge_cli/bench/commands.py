@@ -163,7 +163,7 @@ def bench(
     requests,
     doctor_runs,
 ) -> None:
-    """Measure the bridge and write BENCHMARKS.md (see docs/benchmarks.md).
+    """Measure the bridge and write BENCHMARKS.md (see README.md).
 
     \b
     Proxy overhead, gzip savings, protection of the PVS (role config vs the guide's),

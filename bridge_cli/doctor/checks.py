@@ -1,4 +1,4 @@
-"""The catalogue of checks: stable ids, titles, dependencies. docs/doctor.md lists them."""
+"""The catalogue of checks: stable ids, titles, dependencies. README.md lists them."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What a PVS serial number tells: hardware variant, commissioning hotspot, API login.
 
-Rules (see docs/sdcard.md and the PVS field notes), positions 1-based:
+Rules (see README.md and the PVS field notes), positions 1-based:
 - normalise: trim, upper-case, drop spaces and dashes; then only A-Z and 0-9 are allowed;
 - PVS6 hardware variant: the letter at position 15 (A = part 529027 with Ethernet ports,
   W = part 60232 without Ethernet ports, USB Ethernet dongle needed);

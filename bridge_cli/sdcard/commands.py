@@ -150,7 +150,7 @@ def write(
     written under temporary names and renamed, so the card gets all files or
     none. Running it twice gives the same card. --dry-run shows the files with
     the hashes masked. Then boot the Pi and log in with ssh USER@HOSTNAME.local
-    (see docs/sdcard.md).
+    (see README.md).
     """
     release = config.release_choice(release)
     card = config.validate(

@@ -122,7 +122,7 @@ def banner(sim: SimulatorServer) -> str:
 @click.option("--session-ttl", default=300.0, show_default=True, type=float)
 @click.option("-v", "--verbose", is_flag=True, help="Log every request to stderr.")
 def simulate(verbose: bool, **options) -> None:
-    """Run a simulated PVS5/PVS6 until SIGTERM/SIGINT (see docs/simulator.md).
+    """Run a simulated PVS5/PVS6 until SIGTERM/SIGINT (see README.md).
 
     \b
     Examples:

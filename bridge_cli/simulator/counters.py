@@ -64,7 +64,7 @@ class Counters:
             self._connections_total += 1
 
     def snapshot(self) -> dict:
-        """The counters as plain JSON-ready data (see docs/simulator.md for the schema)."""
+        """The counters as plain JSON-ready data (see README.md for the schema)."""
         with self._lock:
             return {
                 "requests": self._requests,

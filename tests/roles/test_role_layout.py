@@ -10,7 +10,7 @@ import yaml
 from bridge_cli.provision import PROJECT_ROOT
 
 ROLES = ["bridge_base", "bridge_wifi", "bridge_pvs_link", "bridge_proxy"]
-DOCS = (PROJECT_ROOT / "docs" / "roles.md").read_text()
+DOCS = (PROJECT_ROOT / "README.md").read_text()
 
 
 def defaults(role: str) -> dict:
@@ -31,7 +31,7 @@ def test_every_variable_is_prefixed_typed_and_documented(role):
     assert set(options) == names
     for name, option in options.items():
         assert option.get("type") and option.get("description"), name
-        assert f"`{name}`" in DOCS, f"{name} missing from docs/roles.md"
+        assert f"`{name}`" in DOCS, f"{name} missing from README.md"
 
 
 @pytest.mark.parametrize("role", ROLES)
