@@ -116,7 +116,9 @@ class PVSHandler(BaseHTTPRequestHandler):
                 response = self._route_safely(url.path, params)
             if fault.mode == "truncated" and len(response.body) > 1:
                 response.body = response.body[: max(1, len(response.body) // 2)]
-            self._send(response)
+        # Sent once the request no longer counts as in flight: a client that has its answer
+        # and asks again at once must not see two requests at the "PVS".
+        self._send(response)
 
     def _wait(self, command: str, seconds: float) -> None:
         if seconds <= 0:

@@ -201,23 +201,21 @@ class SiteModel:
             "freq": 60.0 - 0.01 * ((int(t) // METER_SECONDS) % 3),
         }
 
-    def meter_devices(self, now: float) -> list[dict]:
+    def meter_readings(self, now: float) -> tuple[dict, dict]:
+        """The production and consumption meters' figures (legacy DeviceList names); the
+        2025 API's /vars report the same figures under camelCase names."""
         m = self.meter_values(now)
-        production = self._meter_common("p", now) | {
+        prod, net = m["prod_kw"], m["net_kw"]
+        production = {
             "ct_scl_fctr": "50",
             "net_ltea_3phsum_kwh": num(m["prod_kwh"], 2),
-            "p_3phsum_kw": num(m["prod_kw"]),
-            "q_3phsum_kvar": num(m["prod_kw"] * 0.05),
-            "s_3phsum_kva": num(abs(m["prod_kw"]) * 1.0013),
-            "tot_pf_rto": num(0.999 if m["prod_kw"] > 0 else 0.0, 3),
+            "p_3phsum_kw": num(prod),
+            "q_3phsum_kvar": num(prod * 0.05),
+            "s_3phsum_kva": num(abs(prod) * 1.0013),
+            "tot_pf_rto": num(0.999 if prod > 0 else 0.0, 3),
             "freq_hz": num(m["freq"], 2),
-            "CAL0": "50",
-            "origin": "data_logger",
-            "OPERATION": "noop",
-            "CURTIME": fmt_time(now),
         }
-        net = m["net_kw"]
-        consumption = self._meter_common("c", now) | {
+        consumption = {
             "ct_scl_fctr": "100",
             "net_ltea_3phsum_kwh": num(m["import_kwh"] - m["export_kwh"], 2),
             "p_3phsum_kw": num(net),
@@ -234,12 +232,16 @@ class SiteModel:
             "p2_kw": num(net / 2),
             "neg_ltea_3phsum_kwh": num(m["import_kwh"], 2),
             "pos_ltea_3phsum_kwh": num(m["export_kwh"], 2),
-            "CAL0": "100",
-            "origin": "data_logger",
-            "OPERATION": "noop",
-            "CURTIME": fmt_time(now),
         }
-        return [production, consumption]
+        return production, consumption
+
+    def meter_devices(self, now: float) -> list[dict]:
+        production, consumption = self.meter_readings(now)
+        tail = {"origin": "data_logger", "OPERATION": "noop", "CURTIME": fmt_time(now)}
+        return [
+            self._meter_common("p", now) | production | {"CAL0": "50"} | tail,
+            self._meter_common("c", now) | consumption | {"CAL0": "100"} | tail,
+        ]
 
     def inverter_values(self, i: int, now: float) -> dict | None:
         """An inverter's numbers at the last 5-minute scan; None when unpowered (night)."""

@@ -141,44 +141,15 @@ class Varserver:
     def _meter_vars(self, meters: dict) -> dict[str, str]:
         stamp = fmt_iso(meters["time"])
         serial = self.model.meter_serial
-        prod, net = meters["prod_kw"], meters["net_kw"]
+        production, consumption = self.model.meter_readings(meters["time"])
         out = {}
-        for key, value in {
-            "sn": f"{serial}p",
-            "prodMdlNm": "PVS6M0400p",
-            "msmtEps": stamp,
-            "ctSclFctr": "50",
-            "p3phsumKw": num(prod),
-            "q3phsumKvar": num(prod * 0.05),
-            "s3phsumKva": num(abs(prod) * 1.0013),
-            "totPfRto": num(0.999 if prod > 0 else 0.0, 3),
-            "freqHz": num(meters["freq"], 2),
-            "netLtea3phsumKwh": num(meters["prod_kwh"], 2),
-            "ltea3phsumKwh": num(meters["prod_kwh"], 2),
-        }.items():
-            out[f"/sys/devices/meter/0/{key}"] = value
-        for key, value in {
-            "sn": f"{serial}c",
-            "prodMdlNm": "PVS6M0400c",
-            "msmtEps": stamp,
-            "ctSclFctr": "100",
-            "p3phsumKw": num(net),
-            "q3phsumKvar": num(abs(net) * 0.12),
-            "s3phsumKva": num(abs(net) * 1.05),
-            "totPfRto": num(0.95 if self.model.metering_kit else 0.0, 3),
-            "freqHz": num(meters["freq"], 2),
-            "i1A": num(abs(net) * 500 / meters["v1"]),
-            "i2A": num(abs(net) * 500 / meters["v2"]),
-            "v1nV": num(meters["v1"]),
-            "v2nV": num(meters["v2"]),
-            "v12V": num(meters["v1"] + meters["v2"]),
-            "p1Kw": num(net / 2),
-            "p2Kw": num(net / 2),
-            "negLtea3phsumKwh": num(meters["import_kwh"], 2),
-            "posLtea3phsumKwh": num(meters["export_kwh"], 2),
-            "netLtea3phsumKwh": num(meters["import_kwh"] - meters["export_kwh"], 2),
-        }.items():
-            out[f"/sys/devices/meter/1/{key}"] = value
+        for index, (kind, readings) in enumerate((("p", production), ("c", consumption))):
+            fields = {"sn": f"{serial}{kind}", "prodMdlNm": f"PVS6M0400{kind}", "msmtEps": stamp}
+            fields |= {_camel(name): value for name, value in readings.items()}
+            if kind == "p":
+                fields["ltea3phsumKwh"] = fields["netLtea3phsumKwh"]
+            for key, value in fields.items():
+                out[f"/sys/devices/meter/{index}/{key}"] = value
         return out
 
     def _inverter_vars(self, now: float) -> dict[str, str]:
@@ -263,3 +234,9 @@ class Varserver:
         self.model.writable.update(updates)
         values = [{"name": n, "value": v} for n, v in updates.items()]
         return json_response({"count": len(values), "values": values})
+
+
+def _camel(legacy_name: str) -> str:
+    """A DeviceList field name as the 2025 API spells it: p_3phsum_kw -> p3phsumKw."""
+    first, *rest = legacy_name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
