@@ -65,7 +65,7 @@ def _guard(results: dict, key: str, func, *args, **kwargs):
 
 
 def doctor_loopback(runs: int) -> dict:
-    """scripts/bench_doctor.py (the doctor helper's benchmark), its lines as printed."""
+    """scripts/bench_doctor.py (the doctor's own benchmark), its lines as printed."""
     script = PROJECT_ROOT / "scripts" / "bench_doctor.py"
     if not script.exists():
         return {"error": "scripts/bench_doctor.py is missing"}

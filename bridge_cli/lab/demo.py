@@ -7,7 +7,6 @@ how to reach it. Leaves the lab up for the user (`bridge-cli lab down --name dem
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -27,10 +26,6 @@ def doctor_argv(lab: Lab) -> list[str]:
         "--ssh-user", lab.ssh_user, "--ssh-key", str(lab.ssh_key_path),
         "--ssh-known-hosts", str(lab.state_dir / "known_hosts"), "--ssh-strict",
     ]  # fmt: skip
-
-
-def doctor_available() -> bool:
-    return importlib.util.find_spec("bridge_cli.doctor.runner") is not None
 
 
 def run_demo(name: str = "demo", echo=print) -> int:
@@ -53,14 +48,10 @@ def run_demo(name: str = "demo", echo=print) -> int:
         echo(f"provisioning failed (ansible-playbook exit {result.returncode}); the lab is left "
              f"up to look into: bridge-cli lab ssh --name {name}")  # fmt: skip
         return 1
-    status = 0
-    if doctor_available():
-        echo(f"running the doctor from the home LAN side against {lab.bridge_address} ...")
-        started = time.monotonic()
-        status = lab.run_home(doctor_argv(lab), stdin=subprocess.DEVNULL).returncode
-        timings["doctor"] = time.monotonic() - started
-    else:
-        echo("(the doctor is not available yet: skipped)")
+    echo(f"running the doctor from the home LAN side against {lab.bridge_address} ...")
+    started = time.monotonic()
+    status = lab.run_home(doctor_argv(lab), stdin=subprocess.DEVNULL).returncode
+    timings["doctor"] = time.monotonic() - started
     echo("")
     echo("timings:")
     for what, seconds in timings.items():

@@ -30,14 +30,6 @@ def state_root() -> Path:
     return Path(os.environ.get("BRIDGE_LAB_STATE") or DEFAULT_STATE)
 
 
-def simulator_available() -> bool:
-    try:
-        import bridge_cli.simulator.server  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 class Lab:
     """A lab by name. Construct freely: nothing happens until `up()`."""
 
@@ -188,10 +180,6 @@ class Lab:
         return argv
 
     def _start_simulator(self, log) -> None:
-        if not simulator_available():
-            # A checkout without the simulator package still gets a bootable lab.
-            log("warning: the PVS simulator is not available yet; the PVS side has DHCP only")
-            return
         procs.spawn(
             netns.exec_argv(self.pvs_ns, self._simulator_argv()),
             self.state_dir / "simulator.pid",

@@ -127,10 +127,6 @@ def test_run_home_is_inside_the_home_namespace(lab):
     assert f"{topo.HOME_ROUTER}/24" in out.stdout
 
 
-@pytest.mark.skipif(
-    not __import__("bridge_cli.lab.lab", fromlist=["x"]).simulator_available(),
-    reason="the PVS simulator is not available",
-)
 def test_simulator_answers_on_the_pvs_side_from_the_bridge(lab):
     url = f"http://{topo.PVS_ADDRESS}/cgi-bin/dl_cgi?Command=DeviceList"
     out = lab.ssh(["curl", "-sS", "-m", "10", url], capture_output=True, text=True)
