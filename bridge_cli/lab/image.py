@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 
 from bridge_cli.lab import topology as topo
+from bridge_cli.lab.mirror import debian_mirror
 
 RECIPE_VERSION = {"bullseye": "3", "bookworm": "3", "trixie": "4"}
 DEFAULT_CACHE = Path("/var/cache/pvs-bridge/lab")
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
 COMPLETE_MARK = ".pvs-bridge-lab-base"
 
 BASE_PACKAGES = (
@@ -153,7 +153,7 @@ def _run(argv: list[str], what: str, env: dict | None = None) -> None:
 
 
 def _debootstrap(release: str, target: Path) -> None:
-    mirror = os.environ.get("BRIDGE_LAB_MIRROR") or DEFAULT_MIRROR
+    mirror = debian_mirror()
     include = f"{BASE_PACKAGES},{NETWORK_PACKAGES[release]}"
     _run(
         ["debootstrap", "--variant=minbase", f"--include={include}", "--components=main",
@@ -177,7 +177,7 @@ def nspawn_env() -> dict:
 
 
 def _customize(release: str, root: Path) -> None:
-    mirror = os.environ.get("BRIDGE_LAB_MIRROR") or DEFAULT_MIRROR
+    mirror = debian_mirror()
     user = topo.SSH_USER
     offline = " ".join(OFFLINE_PACKAGES)
     alternatives = "\n".join(
