@@ -7,6 +7,7 @@ module only assembles them and turns user errors into one line and exit status 2
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import click
 
@@ -14,16 +15,36 @@ from bridge_cli import __version__
 from bridge_cli.errors import BridgeFailure, BridgeInputError
 
 
+# click >= 8.2 raises this for a group run without a command; older click prints the help.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def _usage_error(exc: click.UsageError) -> NoReturn:
+    """click's usage errors (bad option value, unknown option, missing argument) as one
+    line naming the option and what is allowed, exit 2, like every other bad input."""
+    if exc.ctx is not None and isinstance(exc, _NO_ARGS_IS_HELP):
+        click.echo(exc.ctx.get_help())  # a group run without a command: its help
+        sys.exit(0)
+    command = exc.ctx.command_path if exc.ctx else "bridge-cli"
+    click.echo(f"error: {exc.format_message()} (see '{command} --help')", err=True)
+    sys.exit(exc.exit_code)
+
+
 class _Group(click.Group):
-    """A group that renders BridgeInputError as one line (exit 2), never a traceback."""
+    """A group that renders user errors as one line (exit 2), never a traceback."""
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            _usage_error(exc)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except BridgeInputError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except BridgeFailure as exc:
+        except click.UsageError as exc:
+            _usage_error(exc)
+        except (BridgeInputError, BridgeFailure) as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
 
