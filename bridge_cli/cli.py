@@ -14,7 +14,6 @@ import click
 from bridge_cli import __version__
 from bridge_cli.errors import BridgeFailure, BridgeInputError
 
-
 # click >= 8.2 raises this for a group run without a command; older click prints the help.
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
