@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from pathlib import Path
 
 from bridge_cli.doctor import ssh_parsers
@@ -50,10 +51,20 @@ def load_private_key(path: Path):
     raise ValueError("no private key in this file (a .pub file or another format?)")
 
 
+def quiet_paramiko() -> None:
+    """paramiko logs a failed handshake's traceback from its transport thread; with no
+    logging configured Python prints it on stderr. The finding says what went wrong."""
+    log = logging.getLogger("paramiko")
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+        log.addHandler(logging.NullHandler())
+    log.propagate = False
+
+
 def run_ssh(ctx: Context) -> tuple[dict, dict]:
     """Connect and run the whole script. Returns (outputs, facts)."""
     import paramiko
 
+    quiet_paramiko()
     o = ctx.options
     seen: dict = {}
     client = paramiko.SSHClient()
@@ -74,6 +85,22 @@ def run_ssh(ctx: Context) -> tuple[dict, dict]:
             banner_timeout=o.timeout,
             auth_timeout=o.timeout,
         )
+    except paramiko.SSHException as exc:
+        # When the handshake dies in the transport thread, connect() reports a later
+        # symptom ("No existing session"); the transport kept the real cause.
+        transport = client.get_transport()
+        saved = getattr(transport, "saved_exception", None) if transport else None
+        client.close()
+        if (
+            saved is not None
+            and saved is not exc
+            and not isinstance(
+                exc, (paramiko.BadHostKeyException, paramiko.AuthenticationException)
+            )
+        ):
+            raise saved from None
+        raise
+    try:
         chan = client.get_transport().open_session(timeout=o.timeout)
         chan.settimeout(max(o.timeout * 3, 10.0))
         chan.exec_command("sh -s")
@@ -136,6 +163,22 @@ def check_connect(ctx: Context) -> Finding:
             "enable SSH on the bridge (the sdcard writer does), or use --no-ssh",
         )
     except (OSError, paramiko.SSHException, EOFError) as exc:
+        # "No existing session": connect() gave up waiting for the handshake (--timeout).
+        if "protocol banner" in str(exc) or "No existing session" in str(exc):
+            return fail(
+                "ssh.connect",
+                f"{target}: the port accepts connections but no SSH handshake within"
+                f" {o.timeout:g} s: not sshd (wrong --ssh-port?), or sshd is overloaded",
+                "check --ssh-port (the bridge's sshd listens on 22); if it is right, the"
+                " bridge is overloaded: look at it with a monitor and keyboard",
+                f"{exc.__class__.__name__}: {exc}",
+            )
+        if "No authentication methods available" in str(exc):
+            return fail(
+                "ssh.connect",
+                f"{target}: no SSH key to offer (no --ssh-key, no ssh-agent key, no ~/.ssh/id_*)",
+                hint_auth,
+            )
         return fail(
             "ssh.connect",
             f"{target}: SSH failed: {exc.__class__.__name__}: {exc}",

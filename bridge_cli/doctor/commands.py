@@ -25,16 +25,24 @@ from bridge_cli.settings import user as valid_user
 @click.option(
     "--serial",
     envvar="PVS_SERIAL",
+    metavar="SERIAL",
     help="PVS serial (or $PVS_SERIAL): needed on new firmware to log in (HTTPS /vars).",
 )
-@click.option("--ssh-user", default=DEFAULT_SSH_USER, show_default=True, help="SSH user.")
+@click.option(
+    "--ssh-user",
+    default=DEFAULT_SSH_USER,
+    show_default=True,
+    metavar="USER",
+    help="SSH user (the one `bridge-cli sdcard write` created).",
+)
 @click.option(
     "--ssh-key",
     type=click.Path(path_type=Path, dir_okay=True),
-    help="Private key for SSH (default: ssh-agent and ~/.ssh/id_*).",
+    metavar="FILE",
+    help="Unencrypted private key for SSH (default: ssh-agent, then ~/.ssh/id_*).",
 )
 @click.option("--no-ssh", is_flag=True, help="Skip the checks on the bridge itself.")
-@click.option("--ssh-port", default="22", show_default=True, help="SSH port.")
+@click.option("--ssh-port", default="22", show_default=True, metavar="PORT", help="SSH port.")
 @click.option(
     "--ssh-known-hosts",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -44,22 +52,34 @@ from bridge_cli.settings import user as valid_user
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @click.option(
     "--timeout",
-    type=float,
-    default=DEFAULT_TIMEOUT,
+    default=f"{DEFAULT_TIMEOUT:g}",
     show_default=True,
+    metavar="SECONDS",
     help="Seconds for each connection and quick request.",
 )
 @click.option(
     "--devicelist-timeout",
-    type=float,
-    default=DEFAULT_DEVICELIST_TIMEOUT,
+    default=f"{DEFAULT_DEVICELIST_TIMEOUT:g}",
     show_default=True,
+    metavar="SECONDS",
     help="Seconds to wait for DeviceList (a real PVS takes 6-10 s, sometimes over a minute).",
 )
-@click.option("--https-port", default="443", show_default=True, help="Bridge's HTTPS port.")
-@click.option("--stats-port", default="8080", show_default=True, help="haproxy stats port.")
 @click.option(
-    "--pvs-interface", default="eth0", show_default=True, help="Bridge interface to the PVS."
+    "--https-port",
+    default="443",
+    show_default=True,
+    metavar="PORT",
+    help="Bridge's HTTPS pass-through port.",
+)
+@click.option(
+    "--stats-port", default="8080", show_default=True, metavar="PORT", help="haproxy stats port."
+)
+@click.option(
+    "--pvs-interface",
+    default="eth0",
+    show_default=True,
+    metavar="IFACE",
+    help="Bridge interface to the PVS (eth1 for a USB adapter).",
 )
 @click.option(
     "--color/--no-color", default=None, help="Colour (default: only when stdout is a TTY)."
@@ -74,14 +94,17 @@ def doctor(
     ssh_known_hosts: Path | None,
     ssh_strict: bool,
     as_json: bool,
-    timeout: float,
-    devicelist_timeout: float,
+    timeout: str,
+    devicelist_timeout: str,
     https_port: str,
     stats_port: str,
     pvs_interface: str,
     color: bool | None,
 ) -> None:
     """Diagnose a bridge: network, haproxy, the PVS behind it, and the Pi over SSH.
+
+    HOST is the bridge's name or address; PORT is haproxy's HTTP port (default 80).
+    Check ids and the host-key policy: README, section "bridge-cli doctor".
 
     \b
     Exit status: 0 nothing failed (warnings allowed), 1 a check failed, 2 bad input.
@@ -109,7 +132,7 @@ def doctor(
         ssh_key=validate.ssh_key(ssh_key.expanduser() if ssh_key else None),
         ssh_known_hosts=ssh_known_hosts,
         ssh_strict=ssh_strict,
-        pvs_interface=pvs_interface,
+        pvs_interface=validate.interface(pvs_interface),
         timeout=validate.timeout(timeout, "timeout"),
         devicelist_timeout=validate.timeout(devicelist_timeout, "devicelist-timeout"),
         state_dir=default_state_dir(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 from bridge_cli.doctor.findings import Finding, fail, info, passed, warn
@@ -169,9 +170,14 @@ def save_current(state_dir: Path | None, key: str, value: float, now: float) -> 
         ):
             return  # keep the older baseline so a trend shows over several runs
         data[key] = {"value": value, "time": now}
-        state_dir.mkdir(parents=True, exist_ok=True)
+        # Private (0700/0600): the keys are digests of serials, and a serial's last 5
+        # characters are the PVS's password.
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(data))
+        os.chmod(tmp, 0o600)
         tmp.replace(path)
     except (OSError, ValueError):
         pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from typing import TextIO
@@ -45,8 +46,8 @@ def render_human(
     from rich.text import Text
 
     out = out or sys.stdout
-    if color is None:
-        color = out.isatty()
+    if color is None:  # a terminal gets colour, unless NO_COLOR is set (no-color.org)
+        color = out.isatty() and not os.environ.get("NO_COLOR")
     console = Console(
         file=out,
         force_terminal=color,

@@ -148,13 +148,13 @@ def judge_default_route(route_json: str, ifname: str = "eth0") -> Finding:
                 f"the default route goes via {ifname} (to the PVS, which has no internet): the"
                 " bridge loses its home-network/internet route",
                 "the PVS's DHCP offers a gateway: the bridge_pvs_link role must ignore it "
-                "(re-run `bridge-cli provision`); now: `sudo ip route del default dev eth0`",
+                f"(re-run `bridge-cli provision`); now: `sudo ip route del default dev {ifname}`",
                 desc,
             )
         return warn(
             cid,
             f"a second default route via {ifname} exists (lower priority than WiFi)",
-            "re-run `bridge-cli provision` so eth0 never installs a default route",
+            f"re-run `bridge-cli provision` so {ifname} never installs a default route",
             desc,
         )
     return passed(cid, f"default route not via {ifname} ({desc})")

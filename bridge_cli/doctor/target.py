@@ -118,7 +118,29 @@ def ssh_key(path: Path | None) -> Path | None:
     return path
 
 
-def timeout(value: float, field: str) -> float:
+def timeout(value: float | str, field: str) -> float:
+    """Seconds, 0.1-3600 (a number given on the command line, or a float)."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise BridgeInputError(
+                field, f"{value!r} is not a number; allowed 0.1-3600 seconds"
+            ) from None
     if not 0.1 <= value <= 3600:
         raise BridgeInputError(field, f"{value:g} is out of range; allowed 0.1-3600 seconds")
     return float(value)
+
+
+_IFACE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
+
+
+def interface(value: str, field: str = "pvs-interface") -> str:
+    """A Linux interface name: 1-15 letters, digits, '_', '.', '-' (eth0, eth1, enx...)."""
+    if not _IFACE_RE.fullmatch(value):
+        raise BridgeInputError(
+            field,
+            f"{value!r} is not an interface name; use 1-15 letters, digits, '_', '.' or '-'"
+            " (e.g. eth0, eth1)",
+        )
+    return value

@@ -48,6 +48,8 @@ def run_demo(name: str = "demo", echo=print) -> int:
         echo(f"provisioning failed (ansible-playbook exit {result.returncode}); the lab is left "
              f"up to look into: bridge-cli lab ssh --name {name}")  # fmt: skip
         return 1
+    device_list_ok, text = device_list_text(lab)
+    echo(text)
     echo(f"running the doctor from the home LAN side against {lab.bridge_address} ...")
     started = time.monotonic()
     status = lab.run_home(doctor_argv(lab), stdin=subprocess.DEVNULL).returncode
@@ -57,7 +59,33 @@ def run_demo(name: str = "demo", echo=print) -> int:
     for what, seconds in timings.items():
         echo(f"  {what}: {seconds:.1f} s")
     echo(reach_text(lab))
-    return status
+    return status if device_list_ok else 1
+
+
+def device_list_text(lab: Lab) -> tuple[bool, str]:
+    """DeviceList fetched from the home LAN through the bridge (what a dashboard sees)."""
+    import base64
+    import json
+
+    url = f"http://{lab.bridge_address}/cgi-bin/dl_cgi?Command=DeviceList"
+    proc = lab.run_home(
+        [sys.executable, "-m", "bridge_cli.lab.httpget", url, "--timeout", "60"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        answer = json.loads(proc.stdout)
+        devices = json.loads(base64.b64decode(answer["body_b64"]))["devices"]
+    except (ValueError, KeyError, TypeError):
+        got = (proc.stdout + proc.stderr).strip()[:300]
+        return False, f"DeviceList through the bridge FAILED: {got}"
+    kinds: dict[str, int] = {}
+    for device in devices:
+        kind = str(device.get("DEVICE_TYPE", "?"))
+        kinds[kind] = kinds.get(kind, 0) + 1
+    summary = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+    return True, f"DeviceList through the bridge (GET {url}, HTTP {answer['status']}): {summary}"
 
 
 def _bridge_cli() -> str:
@@ -70,16 +98,18 @@ def _bridge_cli() -> str:
 
 def reach_text(lab: Lab) -> str:
     addr = lab.bridge_address
+    cli = _bridge_cli()  # the venv's bridge-cli by its path when it is not on PATH
     opt = f" --name {lab.name}"
+    curl = "" if shutil.which("curl") else "\n  (curl is not installed here: apt-get install curl)"
     return (
         f"\nThe bridge is up at {addr} on the lab's home LAN (reach it from the home side):\n"
-        f"  bridge-cli lab exec{opt} -- curl -s "
+        f"  {cli} lab exec{opt} -- curl -s "
         f"'http://{addr}/cgi-bin/dl_cgi?Command=DeviceList'\n"
-        f"  bridge-cli lab exec{opt} -- curl -s --compressed -H 'Accept-Encoding: gzip' "
+        f"  {cli} lab exec{opt} -- curl -s --compressed -H 'Accept-Encoding: gzip' "
         f"'http://{addr}/cgi-bin/dl_cgi?Command=DeviceList'\n"
-        f"  bridge-cli lab exec{opt} -- curl -s 'http://{addr}:8080/;csv'   # haproxy stats\n"
-        f"  bridge-cli lab exec{opt} -- {_bridge_cli()} doctor {addr} --no-ssh\n"
-        f"  bridge-cli lab ssh{opt}\n"
-        f"  bridge-cli lab provision{opt}      # run the playbook again (idempotent)\n"
-        f"  bridge-cli lab down{opt}"
+        f"  {cli} lab exec{opt} -- curl -s 'http://{addr}:8080/;csv'   # haproxy stats\n"
+        f"  {cli} lab exec{opt} -- {cli} doctor {addr} --no-ssh\n"
+        f"  {cli} lab ssh{opt}\n"
+        f"  {cli} lab provision{opt}      # run the playbook again (idempotent)\n"
+        f"  {cli} lab down{opt}{curl}"
     )

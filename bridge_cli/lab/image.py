@@ -158,7 +158,8 @@ def _debootstrap(release: str, target: Path) -> None:
     _run(
         ["debootstrap", "--variant=minbase", f"--include={include}", "--components=main",
          release, str(target), mirror],
-        f"debootstrap {release}",
+        f"debootstrap {release} from {mirror} (the first `lab up` of a release downloads"
+        " from this Debian mirror; BRIDGE_LAB_MIRROR sets another)",
     )  # fmt: skip
 
 

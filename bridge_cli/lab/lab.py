@@ -211,6 +211,11 @@ class Lab:
 
     def down(self) -> None:
         """Stop and remove everything of this lab. Safe to call repeatedly, and after failure."""
+        if os.geteuid() != 0:
+            raise BridgeFailure(
+                f"taking lab {self.name!r} down needs root (it stops systemd-nspawn and removes"
+                " network namespaces); run it as root"
+            )
         machine.stop(self.state_dir)
         procs.stop(self.state_dir / "simulator.pid", expect=" simulate ")
         for tag in ("pvs", "home"):

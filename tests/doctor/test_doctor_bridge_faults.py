@@ -245,3 +245,35 @@ def test_non_json_answer_is_a_finding_with_an_excerpt(bed):
     f = d.finding("pvs.info")
     assert f.status == "fail" and "not JSON" in f.summary
     assert "got: " in f.detail and "html" in f.detail.lower()
+
+
+def test_clients_queued_in_front_of_the_pvs_are_reported():
+    """Pollers wait in haproxy's pvs_queue backend while the PVS answers one at a time: the
+    doctor reads that queue (not pvs_http's, which stays empty) and warns."""
+    import threading
+
+    with loopback_bridge(fault="slow", fault_seconds=3.0) as bed:
+        threads = [
+            threading.Thread(
+                target=lambda: http_request(
+                    bed.address, 80, "/cgi-bin/dl_cgi?Command=DeviceList", timeout=30
+                ),
+                daemon=True,
+            )
+            for _ in range(3)
+        ]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        queued = 0
+        while time.monotonic() < deadline and queued < 2:
+            page = http_request(bed.address, 8080, "/;csv", timeout=2)
+            rows = haproxy_stats.parse_stats_csv(page.body.decode())
+            row = next(r for r in rows if (r["pxname"], r["svname"]) == ("pvs_queue", "BACKEND"))
+            queued = int(row["qcur"] or 0)
+            time.sleep(0.05)
+        assert queued >= 2, "haproxy never queued the pollers"
+        f = run(bed, timeout=0.5, devicelist_timeout=0.5).finding("haproxy.backend")
+        for t in threads:
+            t.join(30)
+    assert f.status == "warn" and "queued waiting for the PVS" in f.summary, f

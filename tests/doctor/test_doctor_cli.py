@@ -130,3 +130,86 @@ def test_ssh_key_private_key_accepted_then_connect_finding(tmp_path, bed):
     assert ssh["status"] == "fail" and "SSH refused" in ssh["summary"]
     lease = next(c for c in doc["checks"] if c["id"] == "ssh.eth0_lease")
     assert lease["status"] == "skip"
+
+
+@pytest.mark.parametrize("opt", ["--timeout", "--devicelist-timeout"])
+def test_timeout_not_a_number(opt):
+    r = invoke("127.0.0.1", opt, "abc", "--no-ssh")
+    one_line_error(r, opt[2:])
+    assert "not a number" in r.output
+
+
+def test_ssh_port_without_ssh_handshake_names_it_and_prints_no_traceback(tmp_path):
+    """A port that accepts TCP but never speaks SSH: paramiko's transport thread logs a
+    traceback on stderr unless silenced, and connect() reports "No existing session"."""
+    import socket
+
+    from bridge_cli.doctor.testbed import free_loopback_address
+
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    address = free_loopback_address(seed=11)
+    mute = socket.socket()
+    mute.bind((address, 0))
+    mute.listen(8)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bridge_cli", "doctor", address, "--json", "--timeout", "1"]
+            + ["--ssh-port", str(mute.getsockname()[1]), "--ssh-key", str(key)]
+            + ["--ssh-known-hosts", str(tmp_path / "known_hosts")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        mute.close()
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and "Exception" not in proc.stderr, proc.stderr
+    ssh = next(c for c in json.loads(proc.stdout)["checks"] if c["id"] == "ssh.connect")
+    assert ssh["status"] == "fail" and "no SSH handshake within 1 s" in ssh["summary"]
+
+
+@pytest.mark.parametrize("no_color", [False, True])
+def test_colour_by_default_only_on_a_terminal(no_color):
+    """stdout on a real pseudo-terminal: colour, unless NO_COLOR is set."""
+    import os
+    import pty
+
+    from bridge_cli.doctor.testbed import free_loopback_address
+
+    address = free_loopback_address(seed=13)  # nothing listens: bridge.http fails fast
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    if no_color:
+        env["NO_COLOR"] = "1"
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bridge_cli", "doctor", address, "--no-ssh", "--timeout", "1"],
+            stdout=slave,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=60,
+        )
+        os.close(slave)
+        slave = None
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other side is closed and drained
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    assert proc.returncode == 1, proc.stderr
+    assert b"bridge.http" in out
+    assert (b"\x1b[" in out) is not no_color
+
+
+@pytest.mark.parametrize("iface", ["", "eth 0", "a" * 16, "../x"])
+def test_bad_pvs_interface(iface):
+    one_line_error(invoke("127.0.0.1", "--pvs-interface", iface, "--no-ssh"), "pvs-interface")

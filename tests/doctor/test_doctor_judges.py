@@ -103,6 +103,13 @@ def test_untransmitted_state_file(tmp_path):
     assert pj.load_previous(None, "ZT1") is None
 
 
+def test_untransmitted_state_file_is_private(tmp_path):
+    state = tmp_path / "doctor"
+    pj.save_current(state, "k", 100.0, 1000.0)
+    assert (state.stat().st_mode & 0o777) == 0o700
+    assert ((state / "untransmitted.json").stat().st_mode & 0o777) == 0o600
+
+
 def meter(kind, kwh="12.5", state="working"):
     return {
         "DEVICE_TYPE": "Power Meter",

@@ -30,6 +30,8 @@ def test_demo_provisions_a_bridge_that_answers_device_list():
         )  # fmt: skip
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert "converge (playbooks/site.yml)" in result.stdout
+        assert "DeviceList through the bridge (GET " in result.stdout
+        assert " 12 Inverter" in result.stdout  # the simulator's devices, seen from home
         assert f"bridge-cli lab ssh --name {NAME}" in result.stdout
         url = f"http://{lab.bridge_address}/cgi-bin/dl_cgi?Command=DeviceList"
         out = subprocess.run(

@@ -41,6 +41,27 @@ def lab_pids(lab: Lab) -> list[int]:
     return [pid for ns in lab.names.namespaces for pid in netns.pids(ns)]
 
 
+def leftovers(lab: Lab) -> list[str]:
+    """Processes (any namespace) and mounts that still mention the lab's state dir or its
+    namespace/machine names: the supervisor and nspawn run in the host namespace, so a
+    namespace's pid list alone would not see them."""
+    marks = (str(lab.state_dir), *lab.names.namespaces, f" {lab.names.machine} ")
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmd = " " + (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode() + " "
+            zombie = ") Z " in (proc / "stat").read_text()
+        except OSError:
+            continue
+        if not zombie and any(m in cmd for m in marks):
+            found.append(f"pid {proc.name}: {cmd.strip()[:150]}")
+    mounts = Path("/proc/mounts").read_text().splitlines()
+    found += [f"mount: {m}" for m in mounts if str(lab.state_dir) in m]
+    return found
+
+
 def host_addresses() -> str:
     return (
         subprocess.run(["ip", "-o", "addr"], capture_output=True, text=True).stdout
@@ -162,6 +183,7 @@ def test_failed_up_leaves_nothing_behind(base):
     assert not any(netns.exists(ns) for ns in failing.names.namespaces)
     assert not failing.state_dir.exists()
     assert failing.status()["state"] == "down"
+    assert leftovers(failing) == []
 
 
 def test_up_after_a_crash_cleans_the_leftovers_and_boots(base):
@@ -181,6 +203,7 @@ def test_up_after_a_crash_cleans_the_leftovers_and_boots(base):
     finally:
         crashed.down()
     assert not any(netns.exists(ns) for ns in crashed.names.namespaces)
+    assert leftovers(crashed) == []
 
 
 def test_down_removes_everything_and_cache_stays_pristine(base, lab):
@@ -192,5 +215,6 @@ def test_down_removes_everything_and_cache_stays_pristine(base, lab):
     assert not lab.state_dir.exists()
     for pid in pids:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+    assert leftovers(lab) == []
     assert fingerprint(path) == before
     assert image.is_complete(path)

@@ -187,3 +187,14 @@ def test_httpget_reports_status_headers_and_raw_body_over_loopback():
         assert json.loads(missing)["status"] == 404
     finally:
         server.shutdown()
+
+
+def test_cli_down_without_root_says_so_in_one_line(monkeypatch, tmp_path):
+    from bridge_cli.lab import lab as lab_module
+
+    monkeypatch.setenv("BRIDGE_LAB_STATE", str(tmp_path))
+    monkeypatch.setattr(lab_module.os, "geteuid", lambda: 1000)
+    result = CliRunner().invoke(cli, ["lab", "down", "--name", "x"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "needs root" in lines[0]
