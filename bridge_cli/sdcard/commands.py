@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -30,8 +31,22 @@ def sdcard() -> None:
     """
 
 
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):  # no stdin, or it is closed
+        return False
+
+
 def _prompt(text: str) -> str:
-    """A hidden, confirmed prompt; "" when there is no answer (no terminal, Ctrl-D)."""
+    """A hidden, confirmed prompt; "" when there is no answer (no terminal, Ctrl-D).
+
+    Without a terminal on stdin nothing is asked: getpass would read the secret from the
+    pipe with a Python warning that the input may be echoed. The caller then says how to
+    give the secret instead (environment variable or file).
+    """
+    if not _stdin_is_terminal():
+        return ""
     try:
         return click.prompt(
             text, hide_input=True, confirmation_prompt=True, default="", show_default=False

@@ -73,7 +73,11 @@ def wpa_ssid(value: str) -> str:
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     if not TEMPLATE_DIR.is_dir():
-        raise BridgeFailure(f"templates: {TEMPLATE_DIR} is missing; reinstall pvs-bridge")
+        raise BridgeFailure(
+            f"templates: {TEMPLATE_DIR} is missing; bridge-cli uses the templates/ folder of "
+            "its checkout: clone pvs-bridge and install it with `pip install -e .` (or run "
+            "`make test` there)"
+        )
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         undefined=jinja2.StrictUndefined,

@@ -13,7 +13,7 @@ from bridge_cli import settings
 from bridge_cli.errors import BridgeFailure, BridgeInputError
 from bridge_cli.simulator.faults import FAULT_MODES, validate_mode, validate_seconds
 from bridge_cli.simulator.model import DEFAULT_SERIAL, NEW_FIRMWARE_BUILD
-from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer
+from bridge_cli.simulator.server import ListenError, SimulatorConfig, SimulatorServer
 
 _SERIAL_RE = re.compile(r"^[A-Z0-9]{10,24}$")
 MAX_INVERTERS = 200
@@ -37,17 +37,53 @@ def parse_serial(value: str) -> str:
     return serial
 
 
-def parse_port(value: int, field: str) -> int:
-    return 0 if value == 0 else settings.port(value, field)
+def parse_port(value: int | str, field: str) -> int:
+    return parse_int(value, field, 0, 65535) if str(value).strip() == "0" else _port(value, field)
+
+
+def _port(value: int | str, field: str) -> int:
+    try:
+        return settings.port(value, field)
+    except BridgeInputError:
+        raise BridgeInputError(
+            field, f"{value!r} is not a port number (1-65535, or 0 for any free port)"
+        ) from None
+
+
+def parse_int(value: int | str, field: str, low: int, high: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise BridgeInputError(field, f"{value!r} is not a whole number ({low}-{high})") from None
+    if not low <= number <= high:
+        raise BridgeInputError(field, f"must be between {low} and {high}")
+    return number
+
+
+def parse_seconds(value: float | str, field: str, low: float, high: float) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        number = float("nan")
+    if not low <= number <= high:  # also refuses nan
+        raise BridgeInputError(field, f"must be between {low:g} and {high:g} seconds")
+    return number
+
+
+def parse_latency(value: str) -> str:
+    text = value.strip().lower()
+    if text not in ("realistic", "none"):
+        raise BridgeInputError("latency", f"{value!r} is not allowed; use realistic or none")
+    return text
 
 
 def build_config(
     *,
     host: str,
-    port: int,
-    https_port: int,
-    ws_port: int,
-    inverters: int,
+    port: int | str,
+    https_port: int | str,
+    ws_port: int | str,
+    inverters: int | str,
     firmware: str,
     latency: str,
     fault: str,
@@ -55,13 +91,11 @@ def build_config(
     serial: str,
     metering_kit: bool = True,
     ess: bool = False,
-    session_ttl: float = 300.0,
+    session_ttl: float | str = 300.0,
 ) -> SimulatorConfig:
     """Validate the command line into a SimulatorConfig (BridgeInputError on bad input)."""
-    if not 0 <= inverters <= MAX_INVERTERS:
-        raise BridgeInputError("inverters", f"must be between 0 and {MAX_INVERTERS}")
-    if not 1 <= session_ttl <= 86400:
-        raise BridgeInputError("session-ttl", "must be between 1 and 86400 seconds")
+    inverters = parse_int(inverters, "inverters", 0, MAX_INVERTERS)
+    session_ttl = parse_seconds(session_ttl, "session-ttl", 1, 86400)
     return SimulatorConfig(
         host=settings.ipv4_address(host, "host"),
         port=parse_port(port, "port"),
@@ -69,7 +103,7 @@ def build_config(
         ws_port=parse_port(ws_port, "ws-port"),
         inverters=inverters,
         firmware=parse_firmware(firmware),
-        latency=latency,
+        latency=parse_latency(latency),
         fault=validate_mode(fault),
         fault_seconds=validate_seconds(fault_seconds, "fault-seconds"),
         serial=parse_serial(serial),
@@ -77,6 +111,9 @@ def build_config(
         ess=ess,
         session_ttl=session_ttl,
     )
+
+
+_PORT_OPTIONS = {"http": "--port", "https": "--https-port", "ws": "--ws-port"}
 
 
 def banner(sim: SimulatorServer) -> str:
@@ -91,27 +128,73 @@ def banner(sim: SimulatorServer) -> str:
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=int, help="HTTP port (0: any).")
 @click.option(
-    "--https-port", default=8443, show_default=True, type=int, help="HTTPS (new firmware)."
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="IPV4",
+    help="Address to listen on (the lab uses 172.27.153.1 inside its own namespace).",
 )
 @click.option(
-    "--ws-port", default=9002, show_default=True, type=int, help="Telemetry WebSocket port."
+    "--port", default="8080", show_default=True, metavar="PORT", help="HTTP port; 0: any free."
 )
-@click.option("--inverters", default=12, show_default=True, type=int)
+@click.option(
+    "--https-port",
+    default="8443",
+    show_default=True,
+    metavar="PORT",
+    help="HTTPS port of the 2025 API (only with a new --firmware); 0: any free.",
+)
+@click.option(
+    "--ws-port",
+    default="9002",
+    show_default=True,
+    metavar="PORT",
+    help="Telemetry WebSocket port (only with a new --firmware); 0: any free.",
+)
+@click.option(
+    "--inverters",
+    default="12",
+    show_default=True,
+    metavar="N",
+    help=f"Number of micro-inverters in DeviceList (0-{MAX_INVERTERS}).",
+)
 @click.option(
     "--firmware",
     default="legacy",
     show_default=True,
-    help=f"'legacy' or a build number; >= {NEW_FIRMWARE_BUILD} serves the 2025 HTTPS API.",
+    metavar="legacy|BUILD",
+    help=f"'legacy' (open ?Command= API) or a build number; >= {NEW_FIRMWARE_BUILD} is the "
+    "2025 firmware: HTTPS API with login, ?Command= answers 403.",
 )
 @click.option(
-    "--latency", type=click.Choice(["realistic", "none"]), default="realistic", show_default=True
+    "--latency",
+    default="realistic",
+    show_default=True,
+    metavar="realistic|none",
+    help="realistic: DeviceList takes about 0.25 s per inverter, like a PVS; "
+    "none: answer at once (tests).",
 )
-@click.option("--fault", default="none", show_default=True, help=", ".join(FAULT_MODES))
-@click.option("--fault-seconds", default=None, help="Duration/delay for the fault mode.")
-@click.option("--serial", default=DEFAULT_SERIAL, show_default=True)
+@click.option(
+    "--fault",
+    default="none",
+    show_default=True,
+    metavar="MODE",
+    help="Start in a fault mode: " + ", ".join(FAULT_MODES) + " (see README.md; switch at "
+    "run time with POST /_sim/fault?mode=MODE).",
+)
+@click.option(
+    "--fault-seconds",
+    default=None,
+    metavar="N",
+    help="restarting/hang: how long (default 30/300); slow: the extra delay (default 10).",
+)
+@click.option(
+    "--serial",
+    default=DEFAULT_SERIAL,
+    show_default=True,
+    help="Supervisor serial; its last 5 characters are the 2025 API password (ssm_owner).",
+)
 @click.option(
     "--metering-kit/--no-metering-kit",
     default=True,
@@ -119,16 +202,28 @@ def banner(sim: SimulatorServer) -> str:
     help="Without it the consumption meter reports zeros.",
 )
 @click.option("--ess/--no-ess", default=False, show_default=True, help="Add SunVault devices.")
-@click.option("--session-ttl", default=300.0, show_default=True, type=float)
+@click.option(
+    "--session-ttl",
+    default="300",
+    show_default=True,
+    metavar="SECONDS",
+    help="Idle lifetime of a 2025 API login session (1-86400).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every request to stderr.")
 def simulate(verbose: bool, **options) -> None:
-    """Run a simulated PVS5/PVS6 until SIGTERM/SIGINT (see README.md).
+    """Run a simulated PVS5/PVS6 in the foreground until Ctrl-C or SIGTERM.
+
+    It prints one line with its URLs. The counters of what reached the "PVS"
+    are at /_sim/counters on the HTTP port. Listens on 127.0.0.1 by default.
 
     \b
     Examples:
       bridge-cli simulate --latency none
+      curl 'http://127.0.0.1:8080/cgi-bin/dl_cgi?Command=DeviceList'
       bridge-cli simulate --firmware 61846 --inverters 24
-      curl http://127.0.0.1:8080/cgi-bin/dl_cgi?Command=DeviceList
+      curl -k 'https://127.0.0.1:8443/vars?name=/sys/info/serialnum'
+
+    More (login, faults, counters): README.md, "The PVS simulator".
     """
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
@@ -139,8 +234,15 @@ def simulate(verbose: bool, **options) -> None:
     sim = SimulatorServer(config)
     try:
         sim.start()
-    except OSError as exc:
-        raise BridgeFailure(f"simulate: cannot listen on {config.host}: {exc.strerror}") from None
+    except ListenError as exc:
+        option = _PORT_OPTIONS.get(exc.listener, "--port")
+        raise BridgeFailure(
+            f"simulate: cannot listen on {exc.host}:{exc.port} ({option}): {exc.strerror}; "
+            f"pick another {option} (0: any free port)"
+            + ("" if exc.host == "127.0.0.1" else " or a --host address of this machine")
+        ) from None
+    except OSError as exc:  # e.g. the certificate cache folder cannot be written
+        raise BridgeFailure(f"simulate: cannot start: {exc.strerror or exc}") from None
 
     def _stop(signum, frame) -> None:
         sim.stopping.set()

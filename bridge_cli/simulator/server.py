@@ -60,6 +60,14 @@ class SimulatorConfig:
         return LEGACY_BUILD if self.firmware in ("legacy", "", None) else int(self.firmware)
 
 
+class ListenError(OSError):
+    """One listener could not be opened: which one (http, https, ws), on which address."""
+
+    def __init__(self, name: str, host: str, port: int, exc: OSError):
+        super().__init__(exc.errno, exc.strerror or str(exc))
+        self.listener, self.host, self.port = name, host, port
+
+
 class _Listener(socketserver.ThreadingMixIn, HTTPServer):
     """A TCP server with at most `max_threads` connections served at once."""
 
@@ -141,6 +149,7 @@ class SimulatorServer:
         self._connections: set = set()
         self._conn_lock = threading.Lock()
         self._restart_lock = threading.Lock()
+        self._listeners_lock = threading.RLock()  # open/close from several threads
         self._restart_thread: threading.Thread | None = None
         self._ssl_context = None
 
@@ -191,15 +200,22 @@ class SimulatorServer:
         self.stopping.wait()
 
     def _open_listeners(self) -> None:
+        with self._listeners_lock:
+            self._open_listeners_locked()
+
+    def _open_listeners_locked(self) -> None:
         for name, port in self._ports.items():
-            if name == "ws":
-                handler = type("TelemetryHandler_", (TelemetryHandler,), {"sim": self})
-                listener = _Listener(self, (self.config.host, port), handler)
-            else:
-                scheme_ctx = self._ssl_context if name == "https" else None
-                listener = _Listener(
-                    self, (self.config.host, port), handler_for(self, name), scheme_ctx
-                )
+            try:
+                if name == "ws":
+                    handler = type("TelemetryHandler_", (TelemetryHandler,), {"sim": self})
+                    listener = _Listener(self, (self.config.host, port), handler)
+                else:
+                    scheme_ctx = self._ssl_context if name == "https" else None
+                    listener = _Listener(
+                        self, (self.config.host, port), handler_for(self, name), scheme_ctx
+                    )
+            except OSError as exc:
+                raise ListenError(name, self.config.host, port, exc) from exc
             self._listeners[name] = listener
             self._ports[name] = listener.server_address[1]  # keep the port across restarts
             thread = threading.Thread(
@@ -212,13 +228,14 @@ class SimulatorServer:
             self._threads.append(thread)
 
     def _close_listeners(self) -> None:
-        listeners, self._listeners = self._listeners, {}
-        for listener in listeners.values():
-            listener.shutdown()
-            listener.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
+        with self._listeners_lock:
+            listeners, self._listeners = self._listeners, {}
+            for listener in listeners.values():
+                listener.shutdown()
+                listener.server_close()
+            for thread in self._threads:
+                thread.join(timeout=5)
+            self._threads = []
 
     def _track(self, sock, add: bool) -> None:
         with self._conn_lock:
@@ -283,9 +300,15 @@ class SimulatorServer:
         self._counters.reset()
 
     def set_fault(self, mode: str, seconds: float | None = None, **_: object) -> Fault:
-        """Switch fault mode now; "restarting" goes offline for `seconds`, then reboots."""
+        """Switch fault mode now; "restarting" goes offline for `seconds`, then reboots.
+
+        For "restarting" the listeners are closed before this returns, so the next
+        connection is refused; open connections are closed a moment later (the answer to
+        a `POST /_sim/fault` goes out first).
+        """
         fault = self.faults.set(validate_mode(mode), seconds)
         if mode == "restarting":
+            self._close_listeners()
             thread = threading.Thread(
                 target=self._restart, args=(fault,), name="sim-restart", daemon=True
             )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import errno
 import fcntl
 import ipaddress
 import os
 import ssl
+import stat
 import tempfile
 from pathlib import Path
 
@@ -31,9 +33,26 @@ def ensure_certificate(state_dir: Path, serial: str, host: str) -> tuple[Path, P
 
     A lock file serialises simulators starting at the same time (the lab and tests)."""
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(state_dir / ".lock", "w") as lock:
+    check_private_dir(state_dir)
+    fd = os.open(state_dir / ".lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _ensure_locked(state_dir, serial, host)
+
+
+def check_private_dir(path: Path) -> None:
+    """Refuse a state folder another user could change (the default lives in /tmp).
+
+    Someone else's folder, or one others may write, could swap the key or plant a
+    symlink that makes us overwrite another file; raise OSError (EPERM) instead.
+    """
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+        raise OSError(
+            errno.EPERM,
+            f"{path} is not a private folder of this user (a symlink, owned by uid "
+            f"{st.st_uid} or writable by others); remove it or set XDG_STATE_HOME",
+        )
 
 
 def _ensure_locked(state_dir: Path, serial: str, host: str) -> tuple[Path, Path]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -9,6 +12,7 @@ import yaml
 from passlib.hash import sha512_crypt
 from sdcard_helpers import PASSWORD, WIFI_PASSPHRASE, make_boot, snapshot
 
+from bridge_cli.sdcard import commands as sdcard_commands
 from bridge_cli.sdcard.commands import write
 
 BASE = ["--wifi-ssid", 'Café "Net" #1', "--wifi-country", "us"]
@@ -106,7 +110,9 @@ def test_secrets_from_files(tmp_path, run, no_secret_env):
     assert sha512_crypt.verify("file password", data["user"]["password"])
 
 
-def test_hidden_confirmed_prompts(tmp_path, run, no_secret_env):
+def test_hidden_confirmed_prompts(tmp_path, run, no_secret_env, monkeypatch):
+    # CliRunner's stdin is no terminal; test_sdcard_tty.py drives the real one on a pty
+    monkeypatch.setattr(sdcard_commands, "_stdin_is_terminal", lambda: True)
     boot = make_boot(tmp_path / "boot", "bookworm")
     r = run(*sd(boot), input="prompt pw\nprompt pw\nwifi passphrase\nwifi passphrase\n")
     assert r.exit_code == 0, r.output
@@ -285,6 +291,29 @@ def test_missing_secret_without_terminal(tmp_path, run, no_secret_env):
     assert snapshot(boot) == before
     r = run(*sd(boot, "--password-file", tmp_path / "absent"))
     assert r.exit_code == 2 and r.stderr.startswith("error: password-file: cannot read")
+
+
+def test_piped_stdin_is_not_prompted_from(tmp_path):
+    """Without a terminal the real CLI asks nothing (getpass would read the pipe and warn
+    that the input may be echoed): one error line naming the other ways."""
+    boot = make_boot(tmp_path / "boot", "bookworm")
+    before = snapshot(boot)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
+    r = subprocess.run(
+        [sys.executable, "-m", "bridge_cli", *sd(boot)],
+        input="piped pw\npiped pw\npiped passphrase\npiped passphrase\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == [
+        "error: password: not given; set BRIDGE_PASSWORD, use --password-file FILE, or run "
+        "in a terminal to be asked (never on the command line)"
+    ]
+    assert "piped" not in r.stdout + r.stderr
+    assert snapshot(boot) == before
 
 
 def test_cmdline_with_two_lines_is_refused(tmp_path, run, secret_env):

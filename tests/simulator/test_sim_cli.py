@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import uuid
@@ -29,6 +30,10 @@ from bridge_cli.cli import cli
         (["--fault", "slow", "--fault-seconds", "soon"], "fault-seconds"),
         (["--serial", "ab"], "serial"),
         (["--session-ttl", "0"], "session-ttl"),
+        (["--session-ttl", "nan"], "session-ttl"),
+        (["--inverters", "many"], "inverters"),
+        (["--latency", "fast"], "latency"),
+        (["--port", "http"], "port"),
     ],
 )
 def test_bad_input_one_line_exit_2(args, field):
@@ -37,6 +42,28 @@ def test_bad_input_one_line_exit_2(args, field):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {field}: ")
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("option", ["--port", "--ws-port"])
+def test_port_in_use_names_the_option(option):
+    """A busy port: one line naming the address, the option to change, exit 1."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        ports = {"--port": "0", "--https-port": "0", "--ws-port": "0", option: str(port)}
+        argv = [a for kv in ports.items() for a in kv]
+        r = subprocess.run(
+            [sys.executable, "-m", "bridge_cli", "simulate", "--firmware", "61846", *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.splitlines() == [
+        f"error: simulate: cannot listen on 127.0.0.1:{port} ({option}): Address already in "
+        f"use; pick another {option} (0: any free port)"
+    ]
 
 
 def _start(argv: list[str], prefix: list[str] | None = None) -> tuple[subprocess.Popen, str]:

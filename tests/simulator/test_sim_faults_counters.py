@@ -112,7 +112,7 @@ def test_restarting_refuses_then_comes_back_with_small_uptime(legacy):
     assert before["boots"] == 1 and before["uptime"] > 80000
     status, data = control(legacy, "/_sim/fault?mode=restarting&seconds=1")
     assert status == 200 and data["fault"]["mode"] == "restarting"
-    wait_for(lambda: refused(legacy.http_url))
+    assert refused(legacy.http_url)  # at once: a client asking next must not be served
     wait_for(lambda: not refused(legacy.http_url))
     wait_for(lambda: legacy.counters()["fault"]["mode"] == "none")
     _, data = get_json(legacy.http_url, DL)
@@ -127,7 +127,7 @@ def test_restarting_closes_https_and_forgets_sessions(newfw):
     _, body = get_json(newfw.https_url, "/auth?login", headers=auth)
     cookie = {"Cookie": f"session={body['session']}"}
     newfw.set_fault("restarting", seconds=0.5)
-    wait_for(lambda: refused(newfw.https_url))
+    assert refused(newfw.https_url) and refused(newfw.http_url)
     wait_for(lambda: newfw.counters()["boots"] == 2 and not refused(newfw.https_url))
     assert get_json(newfw.https_url, "/vars?name=/sys/info/uptime", headers=cookie)[0] == 401
 

@@ -168,3 +168,23 @@ def test_certificate_cached_with_private_key_0600(newfw, state_dir):
     before = cert.read_bytes()
     again, _ = tls.ensure_certificate(state_dir, "ZT214385001823A0748", "127.0.0.1")
     assert again.read_bytes() == before  # reused, not regenerated
+
+
+@pytest.mark.parametrize("kind", ["world-writable", "symlink"])
+def test_certificate_cache_must_be_a_private_folder(tmp_path, kind):
+    """The default cache is in /tmp: a folder others may change is refused, not used."""
+    target = tmp_path / "real"
+    target.mkdir()
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    if kind == "world-writable":
+        state = target
+        state.chmod(0o777)
+        (state / ".lock").symlink_to(victim)
+    else:
+        state = tmp_path / "link"
+        state.symlink_to(target, target_is_directory=True)
+    with pytest.raises(OSError, match="not a private folder"):
+        tls.ensure_certificate(state, "ZT214385001823A0748", "127.0.0.1")
+    assert victim.read_text() == "keep me\n"
+    assert not list(target.glob("pvs-*"))
