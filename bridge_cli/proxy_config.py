@@ -34,6 +34,15 @@ def _comment(text: str) -> str:
     return f"#\n{lines}\n#"
 
 
+def _bool(value: Any) -> bool:
+    """Ansible's ``bool`` filter: a string such as "false" or "no" is False (not truthy)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        value = value.strip().lower()
+    return value in ("yes", "on", "1", "true", 1)
+
+
 def stats_password_hash(user: str, password: str) -> str:
     """A SHA-512 crypt hash for haproxy's userlist; the salt is derived from the user so
     the rendered file is stable from run to run (same as the role)."""
@@ -50,6 +59,7 @@ def _environment(directory: Path) -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["comment"] = _comment
+    env.filters["bool"] = _bool
     return env
 
 

@@ -7,6 +7,7 @@ judge an SSID, a country or a hostname the same way and derive the same PSK.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from bridge_cli import secrets, settings
@@ -37,7 +38,17 @@ def _interface(value, field):
     return value
 
 
+def _ipv4_network(value, field):
+    try:
+        return str(ipaddress.IPv4Network(value.strip(), strict=True))
+    except ValueError:
+        raise BridgeInputError(
+            field, f"{value!r} is not an IPv4 network such as 172.27.153.0/24"
+        ) from None
+
+
 _VALIDATORS["interface"] = _interface
+_VALIDATORS["ipv4_network"] = _ipv4_network
 
 
 def pvs_bridge_invalid(value, kind: str, field: str) -> str:
@@ -74,8 +85,9 @@ def pvs_bridge_wpa_ssid(ssid: str) -> str:
 
 
 def pvs_bridge_nm_ssid(ssid: str) -> str:
-    """The ssid= value for a NetworkManager keyfile: plain text, or a byte list when special."""
-    if _PLAIN_SSID_RE.match(ssid):
+    """The ssid= value for a NetworkManager keyfile: plain text, or a byte list when special
+    (also when it starts or ends with a space, which a keyfile would drop)."""
+    if _PLAIN_SSID_RE.match(ssid) and ssid == ssid.strip():
         return ssid
     return ";".join(str(b) for b in ssid.encode("utf-8")) + ";"
 

@@ -22,6 +22,7 @@ class _Handler(BaseHTTPRequestHandler):
         stand_in = self.server
         with stand_in.lock:
             stand_in.requests.append((self.command, self.path))
+            stand_in.headers.append({k.lower(): v for k, v in self.headers.items()})
             stand_in.in_flight += 1
             stand_in.peak = max(stand_in.peak, stand_in.in_flight)
         try:
@@ -60,6 +61,7 @@ class PvsStandIn(ThreadingHTTPServer):
         super().__init__((address, port), _Handler)
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []
+        self.headers: list[dict[str, str]] = []
         self.in_flight = 0
         self.peak = 0
         self.delay = delay

@@ -62,6 +62,8 @@ def test_ssid_encodings():
     assert filters.pvs_bridge_wpa_ssid('a"b') == b'"'.join([b"a", b"b"]).hex()
     assert filters.pvs_bridge_nm_ssid("Home WiFi") == "Home WiFi"
     assert filters.pvs_bridge_nm_ssid("a;b") == "97;59;98;"
+    # A keyfile drops a value's leading and trailing spaces: such an SSID goes as bytes.
+    assert filters.pvs_bridge_nm_ssid(" Home ") == "32;72;111;109;101;32;"
 
 
 def svc(state="running", status="enabled"):

@@ -70,7 +70,11 @@ READS = [
     ("GET", "/cgi-bin/dl_cgi/supervisor/info"),
     ("GET", "/cgi-bin/dl_cgi/devices/list"),
     ("GET", "/"),
+    ("GET", "/?"),
     ("GET", "/index.html"),
+    ("GET", "/index.html?v=2"),
+    # A %-encoded read on the new API's path decodes to no write: it passes.
+    ("GET", "/vars?name=%2Fsys%2Finfo%2Fserialnum"),
 ]
 
 WRITES = [
@@ -92,6 +96,14 @@ WRITES = [
     ("GET", "/CGI-BIN/dl_cgi?Command=SetCellPurchased"),
     ("GET", "/cgi-bin/firmware_update"),
     ("GET", "/vars?set=/sys/foo=1"),
+    ("GET", "/vars?SET=/sys/foo=1"),
+    ("GET", "/vars?%73et=/sys/foo=1"),
+    ("GET", "/vars?name=a&%53%45T=1"),
+    ("GET", "/vars?%73et=1&x=%zz"),
+    ("GET", "/vars;set=1"),
+    ("GET", "/cgi-bin/dl_cgi;x?Command=DeviceList"),
+    ("GET", "/cgi-bin/dl_cgi?Command=DeviceList&Command.=SetCellPurchased"),
+    ("GET", "/cgi-bin/dl_cgi?Command=DeviceList&Command%00=SetCellPurchased"),
     ("POST", "/cgi-bin/dl_cgi?Command=DeviceList"),
     ("POST", "/cgi-bin/dl_cgi/firmware"),
     ("PUT", "/cgi-bin/dl_cgi/supervisor/info"),
@@ -117,8 +129,32 @@ def test_guard_refuses_writes_by_default(proxy, pvs, method, path):
     assert pvs.requests == []
 
 
+def test_method_override_headers_do_not_reach_the_pvs(proxy, pvs):
+    headers = {
+        "X-HTTP-Method-Override": "POST",
+        "X-HTTP-Method": "PUT",
+        "X-Method-Override": "DELETE",
+    }
+    assert request(proxy.http, "GET", "/index.html", headers)[0] == 200
+    assert pvs.requests == [("GET", "/index.html")]
+    assert not {"x-http-method-override", "x-http-method", "x-method-override"} & set(
+        pvs.headers[0]
+    )
+
+
 def test_role_default_is_read_only():
     assert role_defaults()["bridge_proxy_allow_writes"] is False
+
+
+@pytest.mark.parametrize("value", ["false", "no", "False", "0"])
+def test_writes_stay_refused_when_allow_writes_is_a_false_string(tmp_path, pvs, value):
+    """`-e bridge_proxy_allow_writes=false` or a quoted "no" in YAML is a string: the role
+    must read it as false (Ansible's bool), never as a truthy string that drops the guard."""
+    variables = loopback_overrides(pvs.port) | {"bridge_proxy_allow_writes": value}
+    with RunningHaproxy(tmp_path, variables) as proxy:
+        status, _, _ = request(proxy.http, "GET", "/cgi-bin/dl_cgi?Command=SetCellPurchased")
+    assert status == 403
+    assert pvs.requests == []
 
 
 def test_allow_writes_lets_writes_through(tmp_path, pvs):
@@ -193,6 +229,16 @@ def test_cache_serves_repeated_reads_from_one_pvs_request(proxy, pvs):
     assert first[2] == second[2] == third[2]
     assert pvs.commands_seen() == [path]
     assert first[1]["cache-control"] == f"max-age={role_defaults()['bridge_proxy_cache_ttl']}"
+
+
+def test_clients_naming_the_bridge_differently_share_one_cache_entry(proxy, pvs):
+    """haproxy keys its cache on Host + URI; the bridge makes Host the PVS's for cached
+    reads, so pollers using the address, <hostname>.local or a port still cost one request."""
+    path = "/cgi-bin/dl_cgi?Command=DeviceList"
+    for host in ("192.0.2.10", "pvs-bridge.local", "pvs-bridge", "192.0.2.10:80"):
+        assert request(proxy.http, "GET", path, headers={"Host": host})[0] == 200
+    assert pvs.commands_seen() == [path]
+    assert pvs.headers[0]["host"] == f"127.0.0.1:{pvs.port}"
 
 
 def test_concurrent_cache_misses_cost_the_pvs_one_request(tmp_path):
@@ -348,6 +394,25 @@ def test_passthrough_listeners_forward_tcp(tmp_path, pvs):
             )
             assert status == 200
     assert pvs.requests == [("POST", "/vars?set=x")] * 2
+
+
+@pytest.mark.parametrize(
+    "switch", ["bridge_proxy_https_passthrough", "bridge_proxy_ws_passthrough"]
+)
+def test_a_passthrough_switched_off_does_not_listen(tmp_path, pvs, switch):
+    port_var = {"bridge_proxy_https_passthrough": "bridge_proxy_https_port",
+                "bridge_proxy_ws_passthrough": "bridge_proxy_ws_port"}[switch]  # fmt: skip
+    other = ({"bridge_proxy_https_port", "bridge_proxy_ws_port"} - {port_var}).pop()
+    variables = loopback_overrides(pvs.port) | {
+        switch: False,
+        "bridge_proxy_pvs_https_port": pvs.port,
+        "bridge_proxy_pvs_ws_port": pvs.port,
+    }
+    with RunningHaproxy(tmp_path, variables) as proxy:
+        with pytest.raises(ConnectionRefusedError):
+            request((LOOPBACK, variables[port_var]), "GET", "/")
+        assert request((LOOPBACK, variables[other]), "GET", "/")[0] == 200
+        assert request(proxy.http, "GET", "/")[0] == 200
 
 
 def test_guide_config_is_valid_and_unprotected(tmp_path, pvs):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,42 @@ def test_pvs_link_templates_refuse_route_and_dns():
     assert "never-default=true" in nm and "ignore-auto-dns=true" in nm
     netplan = (base / "netplan.yaml.j2").read_text()
     assert "use-routes: false" in netplan and "use-dns: false" in netplan
+
+
+def test_example_group_vars_show_the_defaults_unless_marked():
+    """inventory.example/group_vars/bridges/main.yml promises its values are the defaults
+    unless a comment says `default:`; an example that silently differs (a short cache TTL
+    that would poll the PVS hard) misleads everyone who copies it."""
+    path = PROJECT_ROOT / "inventory.example" / "group_vars" / "bridges" / "main.yml"
+    values = yaml.safe_load(path.read_text())
+    all_defaults = {name: value for role in ROLES for name, value in defaults(role).items()}
+    checked = 0
+    for line in path.read_text().splitlines():
+        name = line.split(":", 1)[0]
+        if name not in all_defaults or "default:" in line or "{{" in line:
+            continue
+        assert values[name] == all_defaults[name], f"{name}: {values[name]!r} is not the default"
+        checked += 1
+    assert checked >= 8
+
+
+README_ROWS = {
+    m.group(1): (m.group(2), m.group(3))
+    for m in re.finditer(r"^\| `(bridge_[a-z_]+)` \| (.*?) \| (.*?) \|$", DOCS, re.M)
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_readme_table_gives_each_variables_default_and_description(role):
+    for name, option in specs(role).items():
+        default, meaning = README_ROWS[name]
+        assert meaning.replace("`", "") == option["description"].replace("`", ""), name
+        if "default" not in option:
+            continue
+        value = option["default"]
+        if isinstance(value, list):
+            assert all(str(item) in default for item in value), name
+        elif isinstance(value, bool):
+            assert default == f"`{str(value).lower()}`", name
+        else:
+            assert default in (f"`{value}`", '`""`' if value == "" else None), name

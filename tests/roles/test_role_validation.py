@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bridge_cli.provision import PROJECT_ROOT, ansible_environment, ansible_playbook_path
 
@@ -25,20 +26,42 @@ GOOD = {
     "bridge_proxy_pvs_port": 80,
 }
 
-PLAYBOOK = """\
-- name: Check the settings of every role
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Check the settings of {{ role }}
-      ansible.builtin.include_role:
-        name: "{{ role }}"
-        tasks_from: assert.yml
-      loop: [bridge_base, bridge_pvs_link, bridge_proxy, bridge_wifi]
-      loop_control:
-        loop_var: role
-"""
+ROLES = ["bridge_base", "bridge_pvs_link", "bridge_proxy", "bridge_wifi"]
+
+
+def site_checks() -> list[dict]:
+    """site.yml's own pre-tasks that check every role's settings (argument specs + asserts)."""
+    play = yaml.safe_load((PROJECT_ROOT / "playbooks" / "site.yml").read_text())[0]
+    return [
+        task
+        for task in play.get("pre_tasks", [])
+        if task.get("ansible.builtin.include_role", {}).get("tasks_from") == "assert"
+    ]
+
+
+def test_site_checks_every_role_before_any_role_runs():
+    checks = site_checks()
+    assert len(checks) == 1 and checks[0]["loop"] == ROLES
+    # Entry point "assert": the argument specs (types, choices) are validated there too.
+    for role in ROLES:
+        specs = (PROJECT_ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text()
+        entry_points = yaml.safe_load(specs)["argument_specs"]
+        assert entry_points["assert"] == entry_points["main"], role
+
+
+# The real pre-tasks of playbooks/site.yml, on localhost: nothing on this machine changes.
+PLAYBOOK = yaml.safe_dump(
+    [
+        {
+            "name": "Check the settings of every role",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "tasks": site_checks(),
+        }
+    ],
+    sort_keys=False,
+)
 
 
 def run_asserts(tmp_path: Path, variables: dict) -> subprocess.CompletedProcess:
@@ -74,9 +97,17 @@ BAD = [
     ("bridge_wifi_ssid", "", "must be 1-32 bytes"),
     ("bridge_wifi_psk", "short", "must be 8-63 printable ASCII"),
     ("bridge_pvs_link_interface", "eth0; rm", "is not a network interface name"),
-    ("bridge_pvs_link_network_stack", "systemd-networkd", "use auto, dhcpcd"),
+    ("bridge_pvs_link_network_stack", "systemd-networkd", "must be one of"),
     ("bridge_proxy_stats_port", 80, "must differ"),
     ("bridge_proxy_read_commands", ["DeviceList|.*"], "letters, digits and _ only"),
+    ("bridge_pvs_link_subnet", "999.27.153.0/24", "is not an IPv4 network"),
+    ("bridge_proxy_cache_ttl", 0, "must be a whole number >= 1"),
+    ("bridge_proxy_timeout_client", "3 minutes", "is not a haproxy time"),
+    # Types and choices from meta/argument_specs.yml, checked in the same pre-task pass.
+    ("bridge_proxy_cache", "maybe", "bridge_proxy_cache"),
+    ("bridge_base_upgrade", "sometimes", "bridge_base_upgrade"),
+    ("bridge_wifi_network_stack", "wicd", "must be one of"),
+    ("bridge_proxy_compression_types", {"gzip": True}, "bridge_proxy_compression_types"),
 ]
 
 

@@ -92,10 +92,12 @@ def test_pvs_link_config_refuses_route_and_dns(host):
         "/cgi-bin/dl_cgi?Command=SetCellPurchased",
         "/cgi-bin/dl_cgi?Command=DeviceList&Command=SetCellPurchased",
         "/cgi-bin/dl_cgi?command=setcellpurchased",
+        "/cgi-bin/dl_cgi?C%6fmmand=SetCellPurchased",
+        "/vars?%73et=/sys/x=1",
     ],
 )
 def test_guard_refuses_writes_from_the_home_side(path):
-    out = home_curl("-i", f"http://{LAB.bridge_address}{path}")
+    out = home_curl("-i", "--path-as-is", f"http://{LAB.bridge_address}{path}")
     status_line, _, rest = out.partition("\n")
     assert " 403 " in status_line
     assert "x-pvs-bridge-guard: read-only" in rest.lower()
