@@ -38,6 +38,13 @@ UNPRIVILEGED_OVERRIDES: dict = {
 }
 
 
+def free_port(address: str = "127.0.0.1") -> int:
+    """A TCP port that is free on ADDRESS right now (for test and benchmark listeners)."""
+    with socket.socket() as s:
+        s.bind((address, 0))
+        return s.getsockname()[1]
+
+
 def check_config(path: Path, command: list[str] | None = None) -> subprocess.CompletedProcess:
     """`haproxy -c -f PATH`: what the role's `validate:` runs before a config lands."""
     return subprocess.run(

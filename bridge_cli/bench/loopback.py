@@ -4,7 +4,6 @@ haproxy running either the role's configuration or the guide's. 127.0.0.1 only."
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -12,18 +11,13 @@ import urllib.request
 from bridge_cli.local_haproxy import (
     UNPRIVILEGED_OVERRIDES,
     LocalHaproxy,
+    free_port,
     stop_process,
     wait_listening,
 )
 from bridge_cli.proxy_config import render_guide_haproxy_cfg, render_haproxy_cfg
 
 LOOPBACK = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
 
 
 class Simulator:

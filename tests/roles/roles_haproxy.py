@@ -6,13 +6,13 @@ haproxy 2.2 inside a bullseye root file system run with systemd-nspawn (see the 
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from bridge_cli.local_haproxy import (
     UNPRIVILEGED_OVERRIDES,
     LocalHaproxy,
     check_config,  # noqa: F401  (re-exported for the tests)
+    free_port,
     haproxy_command,
 )
 from bridge_cli.proxy_config import render_haproxy_cfg
@@ -20,12 +20,6 @@ from bridge_cli.proxy_config import render_haproxy_cfg
 HAPROXY_CMD = haproxy_command()
 HAPROXY = HAPROXY_CMD[0]
 LOOPBACK = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
 
 
 def loopback_overrides(pvs_port: int) -> dict:

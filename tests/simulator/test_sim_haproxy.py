@@ -9,27 +9,20 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-import socket
 
 import pytest
 from simhttp import connect
 
-from bridge_cli.local_haproxy import LocalHaproxy, haproxy_command
+from bridge_cli.local_haproxy import LocalHaproxy, free_port, haproxy_command
 
 pytestmark = pytest.mark.skipif(
     not shutil.which(haproxy_command()[0]), reason="haproxy not installed"
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def haproxy(legacy):
-    port = _free_port()
+    port = free_port()
     backend = legacy.http_url.removeprefix("http://")
     config = (
         "global\n  log stderr local0 warning\n"
