@@ -4,8 +4,18 @@
 # (the tests that need these packages then skip with a one-line reason).
 set -euo pipefail
 
-packages=(debootstrap systemd-container dnsmasq-base haproxy iproute2 openssh-client
-          qemu-user-static binfmt-support rsync)
+# One package a line (several features add to this list).
+packages=(
+    debootstrap
+    systemd-container
+    dnsmasq-base
+    haproxy
+    iproute2
+    openssh-client
+    qemu-user-static
+    binfmt-support
+    rsync
+)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,5 +29,5 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
 fi
 echo "installing system packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 update -qq
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

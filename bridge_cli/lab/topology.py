@@ -6,13 +6,18 @@ only the namespace names (prefixed by the lab's name) differ.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
 from bridge_cli.errors import BridgeInputError
 from bridge_cli.settings import PVS_DEFAULT_ADDRESS
 
-PREFIX = "pvsb"
+# Namespace and machine names start with this; BRIDGE_LAB_PREFIX lets several test runs
+# (e.g. two checkouts) use the lab at once without touching each other's labs.
+PREFIX = os.environ.get("BRIDGE_LAB_PREFIX") or "pvsb"
+if not re.fullmatch(r"[a-z][a-z0-9]{0,5}", PREFIX):
+    raise SystemExit("BRIDGE_LAB_PREFIX: 1-6 lower-case letters and digits, starting with a letter")
 RELEASES = ("bullseye", "bookworm", "trixie")
 DEFAULT_RELEASE = "bookworm"
 DEFAULT_NAME = "default"
