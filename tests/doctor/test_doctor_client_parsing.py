@@ -50,8 +50,13 @@ def test_guard_refusal_is_recognised_by_its_header():
     assert exc.value.kind == "guard"
 
 
-def test_2xx_passes():
-    classify_response(result(200, b"{}"), "x")
+@pytest.mark.parametrize("status", [200, 204, 299])
+def test_2xx_passes_and_the_edges_around_it_do_not(status):
+    assert classify_response(result(status, b"{}"), "x") is None
+    for outside in (199, 300):
+        with pytest.raises(PvsHttpError) as exc:
+            classify_response(result(outside, b"{}"), "x")
+        assert exc.value.kind == "http_status" and exc.value.status == outside
 
 
 def test_truncated_json_is_told_from_non_json():
