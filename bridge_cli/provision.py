@@ -16,10 +16,9 @@ from pathlib import Path
 
 import click
 
-import bridge_cli
 from bridge_cli.errors import BridgeFailure, BridgeInputError
+from bridge_cli.resources import PROJECT_ROOT
 
-PROJECT_ROOT = Path(bridge_cli.__file__).resolve().parent.parent
 ANSIBLE_CFG = PROJECT_ROOT / "ansible.cfg"
 ROLES_PATH = PROJECT_ROOT / "roles"
 FILTER_PLUGINS = PROJECT_ROOT / "filter_plugins"
@@ -29,20 +28,31 @@ PLAYBOOKS = {
 }
 
 
-def ansible_playbook_path() -> str:
-    """ansible-playbook next to this Python (the venv), else on PATH."""
-    local = Path(sys.executable).parent / "ansible-playbook"
+def tool(name: str) -> str:
+    """A tool installed next to this Python (the venv), else on PATH."""
+    local = Path(sys.executable).parent / name
     if local.exists():
         return str(local)
-    found = shutil.which("ansible-playbook")
+    found = shutil.which(name)
     if not found:
-        raise BridgeFailure("ansible-playbook not found (pip install -e . in the venv)")
+        raise BridgeFailure(f"{name} not found (pip install pvs-bridge in this Python's venv)")
     return found
 
 
-def ansible_environment(base: dict | None = None) -> dict:
-    """The environment for ansible-playbook: the project's config, roles and filters."""
+def ansible_playbook_path() -> str:
+    """ansible-playbook next to this Python (the venv), else on PATH."""
+    return tool("ansible-playbook")
+
+
+def ansible_environment(base: dict | None = None, state_dir: Path | None = None) -> dict:
+    """The environment for ansible-playbook: the project's config, roles and filters.
+
+    `state_dir` (the lab's) keeps fact cache and local temp files apart, so the facts of a
+    previous lab of the same name are never taken for this one's."""
     env = dict(os.environ if base is None else base)
+    if state_dir is not None:
+        env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(state_dir / "facts")
+        env["ANSIBLE_LOCAL_TEMP"] = str(state_dir / "ansible-tmp")
     env["ANSIBLE_CONFIG"] = str(ANSIBLE_CFG)
     env["ANSIBLE_ROLES_PATH"] = str(ROLES_PATH)
     env["ANSIBLE_FILTER_PLUGINS"] = str(FILTER_PLUGINS)

@@ -17,7 +17,9 @@ import jinja2
 import yaml
 from passlib.hash import sha512_crypt
 
-ROLE_DIR = Path(__file__).resolve().parent.parent / "roles" / "bridge_proxy"
+from bridge_cli.resources import PROJECT_ROOT
+
+ROLE_DIR = PROJECT_ROOT / "roles" / "bridge_proxy"
 TEMPLATE = ROLE_DIR / "templates" / "haproxy.cfg.j2"
 DEFAULTS = ROLE_DIR / "defaults" / "main.yml"
 MANAGED = "Managed by pvs-bridge (bridge_cli.proxy_config); local changes will be lost."

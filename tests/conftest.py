@@ -25,3 +25,42 @@ def pytest_collection_modifyitems(config, items):
         reason = "virtual lab unavailable: " + "; ".join(missing)
         for item in lab_items:
             item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory):
+    """The project built as a wheel and installed (not editable) into a fresh venv.
+
+    Returns the venv's bin directory. Dependencies come from the package index (pip's
+    cache makes this a few seconds after the first time)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import shutil
+
+    root = Path(__file__).resolve().parents[1]
+    work = tmp_path_factory.mktemp("wheel")
+    # Build from a copy of the checkout's files: setuptools writes build/ in the source tree.
+    source = work / "source"
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=root, capture_output=True, text=True
+    )
+    for name in listed.stdout.splitlines():
+        if (root / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, source / name)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(source), "-w", str(work)],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(work.glob("pvs_bridge-*.whl"))
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    install = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", str(wheel)], capture_output=True, text=True
+    )
+    if install.returncode != 0:
+        pytest.skip("cannot install the wheel's dependencies here: " + install.stderr[-300:])
+    return venv / "bin"

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bridge_cli.bench import cachefill, compression, machine, protection, report
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+from bridge_cli.resources import PROJECT_ROOT
 
 
 @dataclass

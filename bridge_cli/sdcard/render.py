@@ -7,14 +7,14 @@ wpa_supplicant SSIDs each go through a filter that produces a correct literal.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import jinja2
 import yaml
 
 from bridge_cli.errors import BridgeFailure
+from bridge_cli.resources import PROJECT_ROOT
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "sdcard"
+TEMPLATE_DIR = PROJECT_ROOT / "templates" / "sdcard"
 
 _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n"}
 _TOML_ESCAPES |= {"\f": "\\f", "\r": "\\r"}
