@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv system-deps lint test unit demo bench clean
+.PHONY: venv system-deps lint test unit demo bench collection wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ demo: venv system-deps
 bench: venv system-deps
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/bridge-cli lab bench --output BENCHMARKS.md
 
+## The Ansible collection pvs_bridge.bridge (the repository root) as dist/pvs_bridge-bridge-*.tar.gz
+collection: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path dist
+
+## The Python package (CLI with the roles, playbooks and templates inside) as dist/*.whl
+wheel: venv
+	$(BIN)/pip wheel -q --no-deps . -w dist
+
 clean:
 	-PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/bridge-cli lab down --all
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist

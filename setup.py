@@ -11,7 +11,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
-ITEMS = ("roles", "playbooks", "templates", "filter_plugins", "ansible.cfg")
+ITEMS = ("roles", "playbooks", "templates", "plugins", "meta", "galaxy.yml", "ansible.cfg")
 
 
 class BuildPyWithShipped(build_py):

@@ -17,11 +17,9 @@ from pathlib import Path
 import click
 
 from bridge_cli.errors import BridgeFailure, BridgeInputError
-from bridge_cli.resources import PROJECT_ROOT
+from bridge_cli.resources import PROJECT_ROOT, collections_path
 
 ANSIBLE_CFG = PROJECT_ROOT / "ansible.cfg"
-ROLES_PATH = PROJECT_ROOT / "roles"
-FILTER_PLUGINS = PROJECT_ROOT / "filter_plugins"
 PLAYBOOKS = {
     "site": PROJECT_ROOT / "playbooks" / "site.yml",
     "verify": PROJECT_ROOT / "playbooks" / "verify.yml",
@@ -54,8 +52,8 @@ def ansible_environment(base: dict | None = None, state_dir: Path | None = None)
         env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(state_dir / "facts")
         env["ANSIBLE_LOCAL_TEMP"] = str(state_dir / "ansible-tmp")
     env["ANSIBLE_CONFIG"] = str(ANSIBLE_CFG)
-    env["ANSIBLE_ROLES_PATH"] = str(ROLES_PATH)
-    env["ANSIBLE_FILTER_PLUGINS"] = str(FILTER_PLUGINS)
+    # The roles and filters: the collection pvs_bridge.bridge, which is PROJECT_ROOT.
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(collections_path())
     # The filter plugins import bridge_cli; the venv's bin first keeps one Python.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}"
     return env

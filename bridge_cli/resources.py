@@ -8,6 +8,8 @@ without the checkout.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -15,7 +17,9 @@ SHIPPED = _PACKAGE / "_shipped"
 CHECKOUT = _PACKAGE.parent
 
 # What setup.py copies into the wheel (relative to the project root).
-SHIPPED_ITEMS = ("roles", "playbooks", "templates", "filter_plugins", "ansible.cfg")
+SHIPPED_ITEMS = ("roles", "playbooks", "templates", "plugins", "meta", "galaxy.yml", "ansible.cfg")
+
+COLLECTION = ("pvs_bridge", "bridge")  # galaxy.yml's namespace and name
 
 
 def _is_root(path: Path) -> bool:
@@ -35,3 +39,30 @@ def project_root() -> Path:
 
 
 PROJECT_ROOT = project_root()
+
+
+def collections_path(root: Path | None = None) -> Path:
+    """A collections folder in which `pvs_bridge.bridge` is `root` (the project's root is
+    the collection's root, galaxy.yml beside roles/ and plugins/).
+
+    It is `<root>/.ansible/collections` (what ansible.cfg names, and where ansible-lint
+    puts the same link); where `root` is not writable (a wheel installed for all users), a
+    folder of the user's cache keyed by `root`. The link is made on first use."""
+    root = (root or PROJECT_ROOT).resolve()
+    candidates = [root / ".ansible" / "collections"]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    digest = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    candidates.append(cache / "pvs-bridge" / "collections" / digest)
+    for base in candidates:
+        link = base.joinpath("ansible_collections", *COLLECTION)
+        try:
+            if link.is_symlink() and link.resolve() == root:
+                return base
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(root, target_is_directory=True)
+            return base
+        except OSError:
+            continue
+    raise RuntimeError(f"cannot link the collection {'.'.join(COLLECTION)} to {root}")

@@ -6,7 +6,6 @@ or a hidden prompt. Only hashed forms are ever written anywhere.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Callable, Mapping
@@ -15,26 +14,12 @@ from pathlib import Path
 
 from passlib.hash import sha512_crypt
 
-from bridge_cli import settings
 from bridge_cli.errors import BridgeInputError
+from bridge_cli.psk import wifi_psk  # noqa: F401  (the PSK rule lives in psk.py)
 
 PASSWORD_ENV = "BRIDGE_PASSWORD"
 WIFI_PSK_ENV = "BRIDGE_WIFI_PSK"
 _MAX_SECRET_FILE = 4096
-
-
-def wifi_psk(ssid: str, passphrase: str) -> str:
-    """The 64-hex raw PSK that wpa_passphrase and Raspberry Pi Imager write.
-
-    A passphrase that already is 64 hex digits is a raw PSK and is returned as is.
-    """
-    settings.ssid(ssid)
-    passphrase = settings.wifi_passphrase(passphrase)
-    if settings.is_raw_psk(passphrase):
-        return passphrase
-    return hashlib.pbkdf2_hmac(
-        "sha1", passphrase.encode("ascii"), ssid.encode("utf-8"), 4096, 32
-    ).hex()
 
 
 def crypt_sha512(password: str) -> str:

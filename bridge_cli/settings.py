@@ -12,8 +12,10 @@ import re
 import zoneinfo
 from functools import lru_cache
 
-from bridge_cli.errors import BridgeInputError
-from bridge_cli.iso3166 import COUNTRY_CODES
+# Relative imports only, and only stdlib besides: the Ansible collection carries a verbatim
+# copy of this module (plugins/module_utils/pvs_bridge/, scripts/gen_reference.py).
+from .errors import BridgeInputError
+from .iso3166 import COUNTRY_CODES
 
 PVS_DEFAULT_ADDRESS = "172.27.153.1"
 PVS_SUBNET = ipaddress.ip_network("172.27.153.0/24")

@@ -9,6 +9,14 @@ from bridge_cli.lab.capabilities import missing_capabilities
 pytest_plugins = ["pytester"]
 
 
+def pytest_configure(config):
+    # Ansible finds the roles as the collection pvs_bridge.bridge through this link
+    # (ansible.cfg's collections_path); molecule runs ansible-playbook itself.
+    from bridge_cli.resources import collections_path
+
+    collections_path()
+
+
 def marked_lab(items):
     """The items carrying the `lab` marker. Not `"lab" in item.keywords`: keywords also
     hold the names of the test's directory and module, so every pure test under tests/lab/
@@ -33,11 +41,10 @@ def installed_wheel(tmp_path_factory):
 
     Returns the venv's bin directory. Dependencies come from the package index (pip's
     cache makes this a few seconds after the first time)."""
+    import shutil
     import subprocess
     import sys
     from pathlib import Path
-
-    import shutil
 
     root = Path(__file__).resolve().parents[1]
     work = tmp_path_factory.mktemp("wheel")
@@ -63,4 +70,24 @@ def installed_wheel(tmp_path_factory):
     )
     if install.returncode != 0:
         pytest.skip("cannot install the wheel's dependencies here: " + install.stderr[-300:])
+    return venv / "bin"
+
+
+@pytest.fixture(scope="session")
+def ansible_only_bin(tmp_path_factory):
+    """A venv with ansible-core alone (same version as ours), no pvs-bridge in it: what a
+    user who installs only the collection has."""
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    venv = tmp_path_factory.mktemp("ansible-only") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    install = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "-q", f"ansible-core=={version('ansible-core')}"],
+        capture_output=True,
+        text=True,
+    )
+    if install.returncode != 0:
+        pytest.skip("cannot install ansible-core here: " + install.stderr[-300:])
     return venv / "bin"

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
+import importlib
+import sys
 
 import pytest
 
 from bridge_cli import secrets
-from bridge_cli.provision import FILTER_PLUGINS
+from bridge_cli.resources import collections_path
 
-_spec = importlib.util.spec_from_file_location("pvs_filters", FILTER_PLUGINS / "pvs_bridge.py")
-filters = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(filters)
+# The filters as Ansible loads them: from the collection pvs_bridge.bridge (this checkout).
+sys.path.insert(0, str(collections_path()))
+filters = importlib.import_module("ansible_collections.pvs_bridge.bridge.plugins.filter.pvs_bridge")
 
 
 def test_filter_module_exports_the_filters():
     names = set(filters.FilterModule().filters())
-    assert {"pvs_bridge_invalid", "pvs_bridge_wifi_psk", "pvs_bridge_network_stack"} <= names
+    assert {"invalid", "wifi_psk", "wpa_ssid", "nm_ssid", "network_stack"} <= names
 
 
 def test_wifi_psk_is_the_cli_psk():

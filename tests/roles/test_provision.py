@@ -26,7 +26,9 @@ def test_argv_and_environment():
     assert argv[4:] == ["--limit", "cabin-pvs", "--check", "--diff", "-v"]
     env = ansible_environment({})
     assert env["ANSIBLE_CONFIG"] == str(ANSIBLE_CFG)
-    assert env["ANSIBLE_ROLES_PATH"].endswith("roles")
+    link = Path(env["ANSIBLE_COLLECTIONS_PATH"], "ansible_collections", "pvs_bridge", "bridge")
+    assert link.resolve() == PROJECT_ROOT.resolve()
+    assert (link / "roles" / "bridge_proxy" / "meta" / "argument_specs.yml").exists()
 
 
 def test_missing_inventory_is_one_line_exit_2(tmp_path):

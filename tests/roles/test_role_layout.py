@@ -57,7 +57,7 @@ def test_templates_start_with_the_managed_comment():
 def test_site_runs_wifi_last_so_its_change_is_applied_at_the_end():
     play = yaml.safe_load((PROJECT_ROOT / "playbooks" / "site.yml").read_text())[0]
     assert play["hosts"] == "bridges"
-    assert [r["role"] for r in play["roles"]][-1] == "bridge_wifi"
+    assert [r["role"] for r in play["roles"]][-1] == "pvs_bridge.bridge.bridge_wifi"
 
 
 def test_secrets_are_root_only():

@@ -135,7 +135,7 @@ def test_a_host_without_systemd_or_debian_is_refused(tmp_path):
     playbook.write_text(
         "- name: Host check\n  hosts: localhost\n  connection: local\n  gather_facts: true\n"
         "  tasks:\n    - name: Check\n      ansible.builtin.include_role:\n"
-        "        name: bridge_base\n        tasks_from: host.yml\n"
+        "        name: pvs_bridge.bridge.bridge_base\n        tasks_from: host.yml\n"
     )
     env = ansible_environment()
     env["ANSIBLE_CACHE_PLUGIN"] = "memory"
