@@ -109,6 +109,8 @@ def test_trixie_cloud_init_netplan_networkmanager(
     assert ci.rc("schema") == 0 and "Valid schema" in ci.log("schema"), ci.log("schema")
     for stage in ("local", "init", "netplan"):
         assert ci.rc(stage) == 0, ci.log(stage) + ci.text("cloud-init.log")[-3000:]
+    status = ci.log("status")  # deprecated or failing keys would be listed here
+    assert "errors: []" in status and "recoverable_errors: {}" in status, status
     log = ci.text("cloud-init.log")
     assert "Loaded datasource DataSourceNoCloud" in log and "seed=cmdline" in log
     assert "Traceback" not in log and "renderer is not NetworkManager" not in log
