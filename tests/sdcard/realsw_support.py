@@ -130,8 +130,8 @@ def trixie_cloudinit_image(log=print) -> Path:
     return path
 
 
-# Inside the container: cloud-init's schema check, its two first-boot stages (local, then
-# network: users, bootcmd), then netplan generate; everything read back lands in /out.
+# Inside the container: cloud-init's schema check, its first-boot stages (local, then
+# network: users, bootcmd; then config), netplan generate; what is read back lands in /out.
 _CLOUD_INIT_SCRIPT = """\
 cd /out
 run() { name=$1; shift; "$@" > "$name.log" 2>&1; echo $? > "$name.rc"; }
@@ -140,12 +140,19 @@ run local cloud-init init --local
 run init cloud-init init
 run netplan netplan generate
 run status cloud-init status --long
+cp /var/log/cloud-init.log .
+# config stage: runcmd's script and ssh_pwauth's sshd_config line (its ssh restart needs
+# systemd, which the container does not run: that module's failure is not asserted on)
+run config cloud-init modules --mode=config
 mkdir -p nm
 cp /run/NetworkManager/system-connections/* nm/ 2>/dev/null
 cp /run/systemd/system/netplan-regdom.service . 2>/dev/null
-cp /etc/passwd /etc/shadow /etc/hostname /var/log/cloud-init.log .
+cp /etc/passwd /etc/shadow /etc/hostname .
 cp -r /etc/sudoers.d sudoers.d
 cp -r /etc/netplan netplan-yaml
+cp /var/lib/cloud/instance/scripts/runcmd runcmd 2>/dev/null
+# Debian's sshd_config includes sshd_config.d/*.conf first; sshd keeps the first value
+cat /etc/ssh/sshd_config.d/*.conf /etc/ssh/sshd_config > sshd_config 2>/dev/null
 exit 0
 """
 
@@ -162,6 +169,14 @@ class CloudInitRun:
 
     def text(self, name: str) -> str:
         return (self.out / name).read_text(errors="replace")
+
+    def sshd_password_auth(self) -> str:
+        """The effective PasswordAuthentication (sshd takes the first one it reads)."""
+        for line in self.text("sshd_config").splitlines():
+            words = line.split()
+            if len(words) == 2 and words[0].lower() == "passwordauthentication":
+                return words[1]
+        return "yes"  # sshd's default
 
     def keyfiles(self) -> list[Path]:
         return sorted((self.out / "nm").glob("*.nmconnection"))

@@ -138,6 +138,8 @@ def test_trixie_cloud_init_netplan_networkmanager(
     sudoers = "".join(p.read_text() for p in (ci.out / "sudoers.d").iterdir())
     assert re.search(r"^pi ALL=\(ALL\) NOPASSWD:ALL$", sudoers, re.M)
     assert ci.text("hostname").strip() == "pvs-bridge"
+    assert "'systemctl' 'enable' '--now' 'ssh'" in ci.text("runcmd")
+    assert ci.sshd_password_auth() == "yes"  # no --ssh-key: password login over SSH
 
 
 def test_trixie_new_user_with_key(tmp_path, trixie_image, keypair):
@@ -154,6 +156,7 @@ def test_trixie_new_user_with_key(tmp_path, trixie_image, keypair):
     (sh,) = [line for line in ci.text("shadow").splitlines() if line.startswith("alice:")]
     assert sha512_crypt.verify(PASSWORD, sh.split(":")[1])
     assert ci.text("hostname").strip() == "garage"
+    assert ci.sshd_password_auth() == "no"  # a key given: key-only SSH
 
 
 # ---------------------------------------------------------------- Bookworm: custom.toml
