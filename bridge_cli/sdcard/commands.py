@@ -83,7 +83,7 @@ def _source(src: secrets.SecretSource, **names: str) -> secrets.SecretSource:
     "--user",
     default=config.DEFAULT_USER,
     show_default=True,
-    help="Login user to create (lower case, not root).",
+    help="Login user to create (lower case; not root nor another system account).",
 )
 @click.option(
     "--ssh-key",
