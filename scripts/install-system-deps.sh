@@ -15,6 +15,10 @@ packages=(
     qemu-user-static
     binfmt-support
     rsync
+    wpasupplicant
+    python3-toml
+    python3-gi
+    gir1.2-nm-1.0
 )
 missing=()
 for p in "${packages[@]}"; do

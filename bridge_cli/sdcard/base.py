@@ -26,6 +26,7 @@ class CardInput:
             "hostname": s.hostname,
             "user": s.user,
             "ssid": s.wifi_ssid,
+            "hidden": s.wifi_hidden,
             "country": s.wifi_country,
             "timezone": s.timezone,
             "keymap": s.keymap,

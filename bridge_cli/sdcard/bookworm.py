@@ -21,6 +21,10 @@ from bridge_cli.sdcard.config import CardSettings
 RELEASE = "bookworm"
 
 
+def check_ssid(ssid: str) -> None:
+    """Every SSID of 1-32 bytes is carried: custom.toml holds it as NM's decimal byte list."""
+
+
 def build(inp: CardInput) -> ReleaseOutput:
     s = inp.settings
     files = (

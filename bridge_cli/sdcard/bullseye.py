@@ -20,6 +20,10 @@ from bridge_cli.sdcard.config import CardSettings
 RELEASE = "bullseye"
 
 
+def check_ssid(ssid: str) -> None:
+    """Every SSID of 1-32 bytes is carried exactly: wpa_supplicant.conf carries any SSID as hex."""
+
+
 def build(inp: CardInput) -> ReleaseOutput:
     s = inp.settings
     files = (

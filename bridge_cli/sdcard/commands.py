@@ -83,7 +83,7 @@ def _source(src: secrets.SecretSource, **names: str) -> secrets.SecretSource:
     "--user",
     default=config.DEFAULT_USER,
     show_default=True,
-    help="Login user to create (lower case, not root).",
+    help="Login user to create (lower case; not root nor another system account).",
 )
 @click.option(
     "--ssh-key",
@@ -96,6 +96,11 @@ def _source(src: secrets.SecretSource, **names: str) -> secrets.SecretSource:
 @click.option("--wifi-ssid", metavar="SSID", help="Name of your home WiFi (required).")
 @click.option(
     "--wifi-country", metavar="CC", help="WiFi country, ISO 3166 code, e.g. US (required)."
+)
+@click.option(
+    "--wifi-hidden",
+    is_flag=True,
+    help="The WiFi does not broadcast its name: the Pi probes for it by name.",
 )
 @click.option(
     "--timezone",
@@ -130,6 +135,7 @@ def write(
     ssh_keys: tuple[Path, ...],
     wifi_ssid: str | None,
     wifi_country: str | None,
+    wifi_hidden: bool,
     timezone: str | None,
     keymap: str | None,
     locale_: str | None,
@@ -176,6 +182,7 @@ def write(
         timezone=timezone,
         keymap=keymap,
         locale=locale_,
+        wifi_hidden=wifi_hidden,
     )
     boot = detect.check_boot_dir(boot_dir, force, probe=not dry_run)
     if release == "auto":
@@ -185,6 +192,7 @@ def write(
         for warning in detection.warnings:
             click.echo(f"warning: {warning}", err=True)
     else:
+        detect.check_image_date(boot_dir, release)
         mismatch = detect.mismatch(boot_dir, release)
         if mismatch:
             click.echo(f"warning: {mismatch}", err=True)

@@ -21,6 +21,7 @@ class CardSettings:
     timezone: str | None = None
     keymap: str | None = None
     locale: str | None = None
+    wifi_hidden: bool = False  # the network does not broadcast its SSID
 
 
 def release_choice(value: str) -> str:
@@ -41,6 +42,7 @@ def validate(
     timezone: str | None = None,
     keymap: str | None = None,
     locale: str | None = None,
+    wifi_hidden: bool = False,
 ) -> CardSettings:
     """Validate every plain setting; raise BridgeInputError at the first bad one."""
     if wifi_ssid is None:
@@ -59,4 +61,5 @@ def validate(
         timezone=settings.timezone(timezone) if timezone is not None else None,
         keymap=settings.keymap(keymap) if keymap is not None else None,
         locale=settings.locale(locale) if locale is not None else None,
+        wifi_hidden=bool(wifi_hidden),
     )

@@ -1,9 +1,14 @@
 """Is this folder a Pi boot partition, and which Raspberry Pi OS release is on it?
 
-The release comes from the image date in `issue.txt` (pi-gen writes
-"Raspberry Pi reference YYYY-MM-DD"), refined by `cmdline.txt`: only Bullseye images run
-raspi-config's init_resize.sh at first boot, which also catches "legacy" Bullseye images
-published after Bookworm.
+The release is read from what the card's first boot will run, not from its date (legacy
+images carry new dates):
+- `init=/usr/lib/raspi-config/init_resize.sh` in cmdline.txt: Bullseye (raspi-config);
+- `init=/usr/lib/raspberrypi-sys-mods/firstboot`: Bookworm-style first boot (custom.toml),
+  also on legacy Bookworm images dated after Trixie;
+- cloud-init's files (the image's templates `user-data`, `network-config`, `meta-data`, or
+  `ds=nocloud` in cmdline.txt): Trixie.
+The image date in issue.txt ("Raspberry Pi reference YYYY-MM-DD") only refuses images
+older than Bullseye and the early Bullseye images without the user-rename service.
 """
 
 from __future__ import annotations
@@ -17,15 +22,20 @@ from pathlib import Path
 
 from bridge_cli.errors import BridgeInputError
 from bridge_cli.sdcard import cmdline as cmdline_mod
+from bridge_cli.sdcard import imagefiles
 
 FIELD = "boot-dir"
 BOOT_MARKERS = ("cmdline.txt", "config.txt")
 ISSUE = "issue.txt"
 BULLSEYE_FIRST = dt.date(2021, 10, 30)
-BOOKWORM_FIRST = dt.date(2023, 10, 10)
 TRIXIE_FIRST = dt.date(2025, 10, 1)
 TRIXIE_CLOUD_INIT_FIRST = dt.date(2025, 11, 24)
+# Bullseye images without userconf-pi's rename service: userconf.txt is ignored there and
+# the Pi boots with the old pi/raspberry account.
+EARLY_BULLSEYE = (dt.date(2021, 10, 30), dt.date(2022, 1, 28))
+FIRST_USERCONF_BULLSEYE = dt.date(2022, 4, 4)
 _BULLSEYE_INIT = "init=/usr/lib/raspi-config/init_resize.sh"
+_FIRSTBOOT_INIT = "init=/usr/lib/raspberrypi-sys-mods/firstboot"
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
@@ -105,54 +115,71 @@ def image_date(boot_dir: Path) -> dt.date | None:
         return None
 
 
-def _bullseye_init(boot_dir: Path) -> bool:
+def _cmdline_tokens(boot_dir: Path) -> tuple[str, ...]:
     try:
         text = (boot_dir / cmdline_mod.NAME).read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return False
-    return _BULLSEYE_INIT in text.split()
+        return ()
+    return tuple(text.split())
+
+
+def _cloud_init_files(boot_dir: Path) -> list[str]:
+    found = []
+    for name in imagefiles.CLOUD_INIT_FILES:
+        if (boot_dir / name).is_file():
+            found.append(name)
+    return found
+
+
+def check_image_date(boot_dir: Path, release: str) -> None:
+    """Refuse images whose first boot would ignore the files (named by their date)."""
+    date = image_date(boot_dir)
+    if date is None:
+        return
+    if date < BULLSEYE_FIRST:
+        raise BridgeInputError(
+            "release",
+            f"{ISSUE}: image date {date.isoformat()} is older than Bullseye (Buster or "
+            "earlier), which is not supported; flash a current Raspberry Pi OS image",
+        )
+    if release == "bullseye" and date in EARLY_BULLSEYE:
+        raise BridgeInputError(
+            "release",
+            f"{ISSUE}: image date {date.isoformat()} is an early Bullseye image without the "
+            "user-rename service: it ignores userconf.txt and would boot with pi/raspberry; "
+            f"flash an image from {FIRST_USERCONF_BULLSEYE.isoformat()} or later",
+        )
 
 
 def detect_release(boot_dir: Path) -> Detection:
     """The release on the card, with the evidence; BridgeInputError when it cannot tell."""
-    date = image_date(boot_dir)
-    bullseye_init = _bullseye_init(boot_dir)
+    tokens = _cmdline_tokens(boot_dir)
     ask = "pass --release bullseye, bookworm or trixie"
-    if date is None:
-        if bullseye_init:
-            return Detection("bullseye", f"no image date, but cmdline.txt has {_BULLSEYE_INIT}")
-        raise BridgeInputError(
-            "release", f"cannot tell the release (no image date in {ISSUE}); {ask}"
-        )
-    found = f"{ISSUE}: image date {date.isoformat()}"
-    if date < BULLSEYE_FIRST:
-        raise BridgeInputError(
-            "release",
-            f"{found} is older than Bullseye (Buster or earlier), which is not supported; "
-            "flash a current Raspberry Pi OS image",
-        )
-    if bullseye_init:
-        legacy = " (a legacy Bullseye image)" if date >= BOOKWORM_FIRST else ""
-        return Detection("bullseye", f"{found}, cmdline.txt runs init_resize.sh{legacy}")
-    if date < BOOKWORM_FIRST:
-        return Detection("bullseye", found)
-    if date < TRIXIE_FIRST:
-        return Detection("bookworm", found)
-    if date < TRIXIE_CLOUD_INIT_FIRST:
-        raise BridgeInputError(
-            "release",
-            f"{found} is an early Trixie image that ignores cloud-init files; flash an image "
-            f"from {TRIXIE_CLOUD_INIT_FIRST.isoformat()} or later (or {ask} if it is a "
-            "legacy image)",
-        )
-    return Detection(
-        "trixie",
-        found,
-        (
-            "release: legacy Bookworm images carry such dates too; if you flashed one, "
-            "pass --release bookworm",
-        ),
-    )
+    if _BULLSEYE_INIT in tokens:
+        found = Detection("bullseye", f"cmdline.txt runs {_BULLSEYE_INIT.split('/')[-1]}")
+    elif _FIRSTBOOT_INIT in tokens:
+        found = Detection("bookworm", "cmdline.txt runs raspberrypi-sys-mods/firstboot")
+    else:
+        files = _cloud_init_files(boot_dir)
+        nocloud = any(t.startswith(cmdline_mod.NOCLOUD) for t in tokens)
+        if files or nocloud:
+            what = ", ".join(files) if files else "ds=nocloud in cmdline.txt"
+            found = Detection("trixie", f"cloud-init files: {what}")
+        else:
+            date = image_date(boot_dir)
+            early = ""
+            if date is not None and TRIXIE_FIRST <= date < TRIXIE_CLOUD_INIT_FIRST:
+                early = (
+                    f" (image date {date.isoformat()}: early Trixie images have no cloud-init;"
+                    f" flash one from {TRIXIE_CLOUD_INIT_FIRST.isoformat()} or later)"
+                )
+            raise BridgeInputError(
+                "release",
+                "cannot tell the release: cmdline.txt has no first-boot init= and there are "
+                f"no cloud-init files{early}; was the card booted already? {ask}",
+            )
+    check_image_date(boot_dir, found.release)
+    return found
 
 
 def mismatch(boot_dir: Path, release: str) -> str | None:

@@ -70,6 +70,17 @@ def wpa_ssid(value: str) -> str:
     return value.encode("utf-8").hex()
 
 
+def nm_ssid_bytes(value: str) -> str:
+    """The SSID as NetworkManager's keyfile decimal byte list: "Home" -> "72;111;109;101;".
+
+    NetworkManager's keyfile reader takes a value made only of numbers 0-255, each followed
+    by ';', as the SSID's bytes; any other value is taken as text, with GKeyFile escapes
+    (\\s, \\n, ...). The list is plain ASCII digits, so it reaches NM unchanged through
+    any copy that does not escape (Bookworm's `imager_custom set_wlan` writes `ssid=` raw).
+    """
+    return "".join(f"{b};" for b in value.encode("utf-8"))
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     if not TEMPLATE_DIR.is_dir():
@@ -93,6 +104,7 @@ def environment() -> jinja2.Environment:
         yaml_str=yaml_str,
         yaml_bool=yaml_bool,
         wpa_ssid=wpa_ssid,
+        nm_ssid_bytes=nm_ssid_bytes,
     )
     return env
 

@@ -8,10 +8,12 @@ content, so rewriting the same settings keeps it, and changed settings get a new
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import yaml
 
+from bridge_cli.errors import BridgeInputError
 from bridge_cli.sdcard import cmdline
 from bridge_cli.sdcard.base import (
     PUBLIC_MODE,
@@ -24,6 +26,27 @@ from bridge_cli.sdcard.base import (
 from bridge_cli.sdcard.config import CardSettings
 
 RELEASE = "trixie"
+# What NetworkManager's keyfile reader takes as an SSID's bytes instead of its text:
+# numbers, each followed by ';' ("1;2;3;"). netplan writes the SSID into the keyfile as it is.
+_NM_BYTE_LIST = re.compile(r"\s*(\d+\s*;\s*)+")
+
+
+def check_ssid(ssid: str) -> None:
+    """Refuse what cloud-init -> netplan -> NetworkManager cannot carry exactly."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in ssid):
+        raise BridgeInputError(
+            "wifi-ssid",
+            "has a control character (newline, tab, ...); on Trixie netplan writes it into "
+            "NetworkManager's profile as a literal backslash escape, so the Pi would look "
+            "for another network (Bullseye and Bookworm cards carry it)",
+        )
+    if _NM_BYTE_LIST.fullmatch(ssid):
+        raise BridgeInputError(
+            "wifi-ssid",
+            f"{ssid!r} looks like a byte list (numbers each followed by ';'), which "
+            "NetworkManager on Trixie reads as bytes, not as this text (Bullseye and "
+            "Bookworm cards carry it)",
+        )
 
 
 def instance_id(*contents: bytes) -> str:
@@ -48,7 +71,7 @@ def previous_hash(boot_dir: Path, user: str) -> str | None:
     except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError):
         return None
     if isinstance(entry, dict) and entry.get("name") == user:
-        value = entry.get("passwd")
+        value = entry.get("hashed_passwd", entry.get("passwd"))
         return value if isinstance(value, str) else None
     return None
 

@@ -9,7 +9,7 @@ from types import ModuleType
 
 from bridge_cli import secrets
 from bridge_cli.errors import BridgeInputError
-from bridge_cli.sdcard import atomic, bookworm, bullseye, cmdline, manifest, trixie
+from bridge_cli.sdcard import atomic, bookworm, bullseye, cmdline, imagefiles, manifest, trixie
 from bridge_cli.sdcard.base import PUBLIC_MODE, CardInput
 from bridge_cli.sdcard.config import CardSettings
 from bridge_cli.sdcard.detect import BootDir
@@ -24,7 +24,7 @@ class PlannedFile:
     name: str
     content: bytes
     mode: int
-    status: str  # new | unchanged | update | overwrite
+    status: str  # new | unchanged | update | template | overwrite
     old_content: bytes | None = None
     old_mode: int | None = None
 
@@ -67,6 +67,8 @@ def _status(name: str, content: bytes, old: bytes | None, record: dict[str, str]
         return "unchanged"
     if manifest.written_by_us(name, old, record):
         return "update"
+    if imagefiles.is_image_template(name, old):
+        return "template"  # the image's own unconfigured cloud-init template
     return "overwrite"
 
 
@@ -81,6 +83,7 @@ def plan(
 ) -> Plan:
     """Everything the write will do, computed without touching the card."""
     fmt = FORMATS[release]
+    fmt.check_ssid(card.wifi_ssid)
     psk = secrets.wifi_psk(card.wifi_ssid, wifi_passphrase)
     previous = fmt.previous_hash(boot.path, card.user)
     password_hash = (
@@ -102,7 +105,9 @@ def plan(
         raise BridgeInputError(
             "boot-dir",
             f"{', '.join(foreign)} already exist{'s' if one else ''} in {boot.path} and "
-            f"{'was' if one else 'were'} not written by bridge-cli; use --force to overwrite",
+            f"{'was' if one else 'were'} not written by bridge-cli nor the image's own "
+            "template (Raspberry Pi Imager's OS customisation?); flash without it, or use "
+            "--force to overwrite",
         )
 
     warnings = list(boot.warnings)

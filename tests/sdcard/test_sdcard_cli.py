@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -16,6 +17,12 @@ from bridge_cli.sdcard import commands as sdcard_commands
 from bridge_cli.sdcard.commands import write
 
 BASE = ["--wifi-ssid", 'Café "Net" #1', "--wifi-country", "us"]
+# What auto-detection names as its evidence, per release fixture.
+REASONS = {
+    "bullseye": "cmdline.txt runs init_resize.sh",
+    "bookworm": "cmdline.txt runs raspberrypi-sys-mods/firstboot",
+    "trixie": "cloud-init files: user-data, network-config, meta-data",
+}
 
 
 def sd(boot, *extra):
@@ -34,11 +41,12 @@ def test_auto_release_writes_that_release_and_says_so(
     tmp_path, run, secret_env, keypair, release, expected
 ):
     boot = make_boot(tmp_path / "boot", release)
-    before = set(snapshot(boot))
+    before = snapshot(boot)
     r = run(*sd(boot, "--ssh-key", keypair[0], "--timezone", "Europe/Berlin"))
     assert r.exit_code == 0, r.stderr
-    assert f"release: {release} (found issue.txt: image date" in r.stdout
-    written = set(snapshot(boot)) - before
+    assert f"release: {release} (found {REASONS[release]}" in r.stdout
+    after = snapshot(boot)
+    written = {name for name in after if before.get(name) != after[name]} - {"cmdline.txt"}
     assert written == expected | {"pvs-bridge-sdcard.json"}
     assert "cfg80211.ieee80211_regdom=US" in (boot / "cmdline.txt").read_text()
     assert (boot / "cmdline.txt").read_text().count("\n") == 1
@@ -92,8 +100,8 @@ def test_dry_run_writes_nothing_and_masks_secrets(tmp_path, run, secret_env, key
     # the real run writes the hashes the dry run hid
     assert run(*sd(boot, "--ssh-key", keypair[0])).exit_code == 0
     ud = yaml.safe_load((boot / "user-data").read_text())
-    assert ud["user"]["passwd"] not in r.stdout
-    assert sha512_crypt.verify(PASSWORD, ud["user"]["passwd"])
+    assert ud["user"]["hashed_passwd"] not in r.stdout
+    assert sha512_crypt.verify(PASSWORD, ud["user"]["hashed_passwd"])
 
 
 def test_secrets_from_files(tmp_path, run, no_secret_env):
@@ -148,7 +156,8 @@ def test_foreign_file_needs_force(tmp_path, run, secret_env):
     assert r.exit_code == 2
     assert r.stderr == (
         f"error: boot-dir: custom.toml already exists in {boot} and was not written by "
-        "bridge-cli; use --force to overwrite\n"
+        "bridge-cli nor the image's own template (Raspberry Pi Imager's OS customisation?); "
+        "flash without it, or use --force to overwrite\n"
     )
     assert snapshot(boot) == before
     r = run(*sd(boot, "--force"))
@@ -187,6 +196,10 @@ BAD = [
     (["--user", "root"], "user", "not 'root'"),
     (["--user", "Pi"], "user", "lower-case"),
     (["--user", "a" * 33], "user", "1-32"),
+    (["--user", "daemon"], "user", "system account"),
+    (["--user", "www-data"], "user", "system account"),
+    (["--user", "sudo"], "user", "system account"),
+    (["--user", "systemd-network"], "user", "system account"),
     (["--timezone", "Mars/Olympus_Mons"], "timezone", "tz database"),
     (["--keymap", "US KEYS"], "keymap", "keyboard layout"),
     (["--locale", "english please"], "locale", "locale name"),
@@ -319,7 +332,7 @@ def test_piped_stdin_is_not_prompted_from(tmp_path):
 def test_cmdline_with_two_lines_is_refused(tmp_path, run, secret_env):
     boot = make_boot(tmp_path / "boot", "bookworm", cmdline="root=x\nquiet\n")
     before = snapshot(boot)
-    r = run(*sd(boot))
+    r = run(*sd(boot, "--release", "bookworm"))
     assert r.exit_code == 2 and "2 lines" in r.stderr
     assert snapshot(boot) == before
 
@@ -330,3 +343,84 @@ def test_explicit_release_that_differs_from_the_card_is_warned_about(tmp_path, r
     assert r.exit_code == 0
     assert "warning: release: the card looks like bookworm" in r.stderr
     assert (boot / "user-data").exists()
+
+
+def test_fresh_trixie_card_with_the_image_templates_needs_no_force(tmp_path, run, secret_env):
+    boot = make_boot(tmp_path / "boot", "trixie")
+    r = run(*sd(boot, "--dry-run"))
+    assert r.exit_code == 0, r.stderr
+    for name in ("user-data", "network-config", "meta-data"):
+        assert re.search(rf"^  {name} +template ", r.stdout, re.M), r.stdout
+    r = run(*sd(boot))
+    assert r.exit_code == 0, r.stderr
+    assert "bridge-cli" in (boot / "user-data").read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("user-data", "#cloud-config\nuser:\n  name: alice\n  passwd: $6$x$y\n"),
+        ("network-config", "network:\n  version: 2\n  wifis:\n    wlan0:\n      dhcp4: true\n"),
+        ("meta-data", "instance-id: rpi-imager-1764000000000\n"),
+        ("user-data", "not yaml: [\n"),
+    ],
+)
+def test_imager_or_unknown_cloud_init_files_still_need_force(
+    tmp_path, run, secret_env, name, content
+):
+    boot = make_boot(tmp_path / "boot", "trixie")
+    (boot / name).write_text(content)
+    before = snapshot(boot)
+    r = run(*sd(boot))
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
+    assert r.stderr.startswith(f"error: boot-dir: {name} already exists")
+    assert snapshot(boot) == before
+
+
+def test_legacy_bookworm_with_a_trixie_era_date_gets_bookworm_files(tmp_path, run, secret_env):
+    boot = make_boot(tmp_path / "boot", "bookworm")
+    (boot / "issue.txt").write_text("Raspberry Pi reference 2025-12-04\nGenerated using pi-gen\n")
+    r = run(*sd(boot))
+    assert r.exit_code == 0, r.stderr
+    assert "release: bookworm" in r.stdout and "warning" not in r.stderr
+    assert (boot / "custom.toml").exists() and not (boot / "user-data").exists()
+
+
+@pytest.mark.parametrize("date", ["2021-10-30", "2022-01-28"])
+@pytest.mark.parametrize("release", ["auto", "bullseye"])
+def test_early_bullseye_images_are_refused_naming_the_date(
+    tmp_path, run, secret_env, date, release
+):
+    boot = make_boot(tmp_path / "boot", "bullseye")
+    (boot / "issue.txt").write_text(f"Raspberry Pi reference {date}\nGenerated using pi-gen\n")
+    before = snapshot(boot)
+    r = run(*sd(boot, "--release", release))
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
+    assert r.stderr.startswith("error: release: ") and date in r.stderr
+    assert "pi/raspberry" in r.stderr
+    assert snapshot(boot) == before
+
+
+@pytest.mark.parametrize(
+    ("release", "name", "marker"),
+    [
+        ("bullseye", "wpa_supplicant.conf", "scan_ssid=1"),
+        ("bookworm", "custom.toml", "hidden = true"),
+        ("trixie", "network-config", "hidden: true"),
+    ],
+)
+def test_wifi_hidden(tmp_path, run, secret_env, release, name, marker):
+    boot = make_boot(tmp_path / "boot", release)
+    r = run(*sd(boot, "--wifi-hidden"))
+    assert r.exit_code == 0, r.stderr
+    assert marker in (boot / name).read_text()
+
+
+@pytest.mark.parametrize("ssid", ["new\nline", "tab\there", "1;2;3;"])
+def test_trixie_ssid_it_cannot_carry_is_one_line_exit_2(tmp_path, run, secret_env, ssid):
+    boot = make_boot(tmp_path / "boot", "trixie")
+    before = snapshot(boot)
+    r = run("sdcard", "write", str(boot), "--wifi-ssid", ssid, "--wifi-country", "US")
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
+    assert r.stderr.startswith("error: wifi-ssid: ")
+    assert snapshot(boot) == before

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from passlib.hash import sha512_crypt
 from sdcard_helpers import PASSWORD, WIFI_PASSPHRASE, make_boot
 
-from bridge_cli.sdcard import detect, writer
+from bridge_cli.errors import BridgeInputError
+from bridge_cli.sdcard import detect, trixie, writer
 from bridge_cli.sdcard.config import CardSettings
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHYBu4SMzZdyAb5gmkbdjsuuy5PNnzfX8E1kdMXWGBv2 me@x"
@@ -38,6 +39,27 @@ def psk(ssid: str, passphrase: str) -> str:
     if len(passphrase) == 64:
         return passphrase.lower()
     return hashlib.pbkdf2_hmac("sha1", passphrase.encode(), ssid.encode(), 4096, 32).hex()
+
+
+def nm_bytes(ssid: str) -> str:
+    return "".join(f"{b};" for b in ssid.encode())
+
+
+def nm_bytes_decode(value: str) -> bytes:
+    assert value.endswith(";")
+    return bytes(int(n) for n in value[:-1].split(";"))
+
+
+def control_chars(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def trixie_refuses(ssid: str) -> bool:
+    try:
+        trixie.check_ssid(ssid)
+    except BridgeInputError:
+        return True
+    return False
 
 
 def files_of(plan: writer.Plan) -> dict[str, str]:
@@ -102,7 +124,7 @@ def test_bookworm_custom_toml(boots):
         "authorized_keys": [KEY],
     }
     assert data["wlan"] == {
-        "ssid": SSID,
+        "ssid": nm_bytes(SSID),
         "password": psk(SSID, WIFI_PASSPHRASE),
         "password_encrypted": True,
         "hidden": False,
@@ -134,7 +156,9 @@ def test_trixie_cloud_init(boots):
     assert ud["locale"] == "en_US.UTF-8"
     u = ud["user"]
     assert u["name"] == "pi" and u["lock_passwd"] is False
-    assert sha512_crypt.verify(PASSWORD, u["passwd"])
+    assert "passwd" not in u  # ignored by cloud-init for an existing user (pi)
+    assert sha512_crypt.verify(PASSWORD, u["hashed_passwd"])
+    assert u["shell"] == "/bin/bash"
     assert u["sudo"] == "ALL=(ALL) NOPASSWD:ALL"  # Trixie 2026-04+: no passwordless sudo
     assert u["ssh_authorized_keys"] == [KEY]
     assert ud["ssh_pwauth"] is False
@@ -144,6 +168,8 @@ def test_trixie_cloud_init(boots):
     assert net["version"] == 2
     eth0 = net["ethernets"]["eth0"]
     assert eth0["dhcp4"] is True
+    # netplan accepts `networkmanager:` only on a device rendered by NetworkManager
+    assert eth0["renderer"] == "NetworkManager"
     assert eth0["dhcp4-overrides"] == {"use-routes": False, "use-dns": False}
     assert eth0["networkmanager"]["passthrough"] == {
         "ipv4.never-default": "true",
@@ -215,8 +241,11 @@ def test_every_format_round_trips_ssid_and_psk(boots, ssid, passphrase):
     w = tomllib.loads(
         files_of(make_plan(boots, "bookworm", c, passphrase=passphrase))["custom.toml"]
     )
-    assert w["wlan"]["ssid"] == ssid and w["wlan"]["password"] == expected
+    assert nm_bytes_decode(w["wlan"]["ssid"]) == ssid.encode()
+    assert w["wlan"]["password"] == expected
 
+    if trixie_refuses(ssid):
+        return  # Trixie refuses it: test_trixie_refuses_what_netplan_cannot_carry
     t = files_of(make_plan(boots, "trixie", c, passphrase=passphrase))
     aps = yaml.safe_load(t["network-config"])["network"]["wifis"]["wlan0"]["access-points"]
     assert aps == {ssid: {"password": expected}}
@@ -230,4 +259,56 @@ def test_any_password_hash_verifies_in_every_format(boots, password):
     w = tomllib.loads(files_of(make_plan(boots, "bookworm", password=password))["custom.toml"])
     assert sha512_crypt.verify(password, w["user"]["password"])
     t = yaml.safe_load(files_of(make_plan(boots, "trixie", password=password))["user-data"])
-    assert sha512_crypt.verify(password, t["user"]["passwd"])
+    assert sha512_crypt.verify(password, t["user"]["hashed_passwd"])
+
+
+@pytest.mark.parametrize("release", ["bullseye", "bookworm", "trixie"])
+def test_hidden_network(boots, release):
+    files = files_of(make_plan(boots, release, card(wifi_hidden=True)))
+    shown = files_of(make_plan(boots, release, card(wifi_hidden=False)))
+    if release == "bullseye":
+        _, nets = wpa_conf_reader.read(files["wpa_supplicant.conf"])
+        assert nets[0]["scan_ssid"] == "1"
+        assert "scan_ssid" not in wpa_conf_reader.read(shown["wpa_supplicant.conf"])[1][0]
+    elif release == "bookworm":
+        assert tomllib.loads(files["custom.toml"])["wlan"]["hidden"] is True
+        assert tomllib.loads(shown["custom.toml"])["wlan"]["hidden"] is False
+    else:
+        net = yaml.safe_load(files["network-config"])["network"]
+        assert net["wifis"]["wlan0"]["access-points"][SSID]["hidden"] is True
+        net = yaml.safe_load(shown["network-config"])["network"]
+        assert "hidden" not in net["wifis"]["wlan0"]["access-points"][SSID]
+
+
+def test_bookworm_ssid_is_a_decimal_byte_list(boots):
+    # imager_custom set_wlan copies the SSID raw after `ssid=`: text would lose leading
+    # spaces, turn \n into an escape, "1;2;3;" into bytes, and "-h" into a flag.
+    for ssid, expected in (("Home", "72;111;109;101;"), ("-h", "45;104;"), ("é", "195;169;")):
+        data = tomllib.loads(
+            files_of(make_plan(boots, "bookworm", card(wifi_ssid=ssid)))["custom.toml"]
+        )
+        assert data["wlan"]["ssid"] == expected
+
+
+@pytest.mark.parametrize(
+    ("ssid", "words"),
+    [
+        ("line\nbreak", "control character"),
+        ("tab\there", "control character"),
+        ("1;2;3;", "byte list"),
+        (" 65; 66;", "byte list"),
+    ],
+)
+def test_trixie_refuses_what_netplan_cannot_carry(boots, ssid, words):
+    with pytest.raises(BridgeInputError) as e:
+        make_plan(boots, "trixie", card(wifi_ssid=ssid))
+    assert e.value.field == "wifi-ssid" and words in e.value.message
+    for release in ("bullseye", "bookworm"):  # carried there
+        make_plan(boots, release, card(wifi_ssid=ssid))
+
+
+def test_trixie_existing_user_gets_a_login_shell_once(boots):
+    ud = yaml.safe_load(files_of(make_plan(boots, "trixie"))["user-data"])
+    (cmd,) = ud["bootcmd"]
+    assert cmd[:3] == ["cloud-init-per", "instance", "pvs-bridge-login-shell"]
+    assert cmd[-1] == "pi" and "usermod --shell /bin/bash" in cmd[5]
