@@ -39,12 +39,43 @@ def hostname(value: str, field: str = "hostname") -> str:
     return v
 
 
+# Names Raspberry Pi OS images (Bullseye to Trixie, Lite and desktop) already use for system
+# accounts or groups: Debian's base-passwd fixed ids, the system users Debian packages add,
+# and the groups the first user joins. The first-boot rename (`usermod -l NAME -m -d
+# /home/NAME` in userconf-pi) or cloud-init's useradd would then take over or move a system
+# account's home (e.g. /usr/sbin for daemon). `pi` is the image's own first user: allowed.
+RESERVED_USERS = frozenset(
+    {
+        # base-passwd users
+        "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news",
+        "uucp", "proxy", "www-data", "backup", "list", "irc", "gnats", "nobody",
+        # system users added by packages on the images
+        "messagebus", "sshd", "polkitd", "avahi", "dnsmasq", "tss", "rtkit", "lightdm",
+        "pulse", "saned", "colord", "usbmux", "hplip", "nm-openvpn", "sddm", "geoclue",
+        "statd", "tcpdump", "ntp", "dhcpcd", "cups", "cups-browsed", "speech-dispatcher",
+        "rpi-first-boot-wizard", "uuidd", "bluetooth", "netdev",
+        # groups (a user of that name would join or shadow them)
+        "adm", "tty", "disk", "kmem", "dialout", "fax", "voice", "cdrom", "floppy", "tape",
+        "sudo", "audio", "dip", "operator", "src", "shadow", "utmp", "video", "sasl",
+        "plugdev", "staff", "users", "nogroup", "input", "render", "kvm", "crontab",
+        "ssl-cert", "lpadmin", "gpio", "i2c", "spi", "sgx", "clock", "wheel",
+    }
+)  # fmt: skip
+_RESERVED_PREFIXES = ("systemd-",)
+
+
 def user(value: str, field: str = "user") -> str:
     if value == "root" or not _USER_RE.match(value):
         raise BridgeInputError(
             field,
             f"{value!r} is not allowed; use 1-32 characters: a lower-case letter, then "
             "lower-case letters, digits or hyphens (not 'root')",
+        )
+    if value in RESERVED_USERS or value.startswith(_RESERVED_PREFIXES):
+        raise BridgeInputError(
+            field,
+            f"{value!r} is a system account or group of Raspberry Pi OS; the first-boot "
+            "rename would take it over; choose another name (e.g. pi or admin)",
         )
     return value
 
