@@ -48,7 +48,11 @@ def test_installed_cli_writes_a_card(installed_wheel, tmp_path):
         env={"BRIDGE_PASSWORD": "a-login-pw", "BRIDGE_WIFI_PSK": "a-wifi-passphrase"},
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert 'ssid = "Home WiFi"' in (card / "custom.toml").read_text()
+    import tomllib
+
+    wlan = tomllib.loads((card / "custom.toml").read_text())["wlan"]
+    # The SSID as NetworkManager's decimal byte list (what set_wlan copies into the keyfile).
+    assert wlan["ssid"] == "".join(f"{b};" for b in b"Home WiFi") and wlan["country"] == "US"
     assert json.loads((card / "pvs-bridge-sdcard.json").read_text())
 
 
