@@ -120,6 +120,30 @@ def ssid(value: str, field: str = "wifi-ssid") -> str:
     return value
 
 
+def wpa_conf_ssid(value: str) -> str:
+    """The `ssid=` value of a wpa_supplicant.conf network block (the card and the role).
+
+    wpa_supplicant takes a quoted string literally (no escapes), so plain printable ASCII
+    without a double quote is written "quoted"; anything else as the hex of its UTF-8
+    bytes, which wpa_supplicant reads exactly.
+    """
+    if value and all(0x20 <= ord(c) <= 0x7E for c in value) and '"' not in value:
+        return f'"{value}"'
+    return value.encode("utf-8").hex()
+
+
+def nm_keyfile_ssid(value: str) -> str:
+    """The `ssid=` value of a NetworkManager keyfile (the card and the role): the SSID as
+    NM's decimal byte list, "Home" -> "72;111;109;101;".
+
+    NM's keyfile reader takes a value made only of numbers 0-255, each followed by ';', as
+    the SSID's bytes; any other value is text with GKeyFile escapes (\\s, \\n, ...). The list
+    is plain ASCII digits, so every SSID reaches NM exactly, also through a copy that does
+    not escape (Bookworm's `imager_custom set_wlan` writes `ssid=` raw).
+    """
+    return "".join(f"{b};" for b in value.encode("utf-8"))
+
+
 def wifi_passphrase(value: str, field: str = "wifi-psk") -> str:
     """A WPA passphrase (8-63 printable ASCII) or a raw PSK (exactly 64 hex digits).
 

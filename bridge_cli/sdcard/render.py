@@ -11,6 +11,7 @@ from functools import lru_cache
 import jinja2
 import yaml
 
+from bridge_cli import settings
 from bridge_cli.errors import BridgeFailure
 from bridge_cli.resources import PROJECT_ROOT
 
@@ -58,27 +59,9 @@ def yaml_bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def wpa_ssid(value: str) -> str:
-    """An SSID for wpa_supplicant.conf: "quoted" when plain printable ASCII, else hex.
-
-    wpa_supplicant takes a quoted string literally (no escapes), so anything with a
-    double quote, a control character or non-ASCII is written as the hex of its UTF-8
-    bytes, which wpa_supplicant reads exactly.
-    """
-    if value and all(0x20 <= ord(c) <= 0x7E for c in value) and '"' not in value:
-        return f'"{value}"'
-    return value.encode("utf-8").hex()
-
-
-def nm_ssid_bytes(value: str) -> str:
-    """The SSID as NetworkManager's keyfile decimal byte list: "Home" -> "72;111;109;101;".
-
-    NetworkManager's keyfile reader takes a value made only of numbers 0-255, each followed
-    by ';', as the SSID's bytes; any other value is taken as text, with GKeyFile escapes
-    (\\s, \\n, ...). The list is plain ASCII digits, so it reaches NM unchanged through
-    any copy that does not escape (Bookworm's `imager_custom set_wlan` writes `ssid=` raw).
-    """
-    return "".join(f"{b};" for b in value.encode("utf-8"))
+# The SSID forms are rules shared with the roles (settings.py, one place).
+wpa_ssid = settings.wpa_conf_ssid
+nm_ssid_bytes = settings.nm_keyfile_ssid
 
 
 @lru_cache(maxsize=1)

@@ -29,7 +29,6 @@ _VALIDATORS = {
 }
 
 _IFACE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
-_PLAIN_SSID_RE = re.compile(r"^[A-Za-z0-9 _.+@#()\[\]-]+$")
 
 NETWORK_STACKS = ("dhcpcd", "networkmanager", "netplan")
 
@@ -82,18 +81,13 @@ def pvs_bridge_wifi_psk(passphrase: str, ssid: str) -> str:
 
 
 def pvs_bridge_wpa_ssid(ssid: str) -> str:
-    """The ssid= value for wpa_supplicant.conf: quoted when plain, else hex (always safe)."""
-    if _PLAIN_SSID_RE.match(ssid):
-        return f'"{ssid}"'
-    return ssid.encode("utf-8").hex()
+    """The ssid= value for wpa_supplicant.conf (the same rule as the SD card's)."""
+    return settings.wpa_conf_ssid(ssid)
 
 
 def pvs_bridge_nm_ssid(ssid: str) -> str:
-    """The ssid= value for a NetworkManager keyfile: plain text, or a byte list when special
-    (also when it starts or ends with a space, which a keyfile would drop)."""
-    if _PLAIN_SSID_RE.match(ssid) and ssid == ssid.strip():
-        return ssid
-    return ";".join(str(b) for b in ssid.encode("utf-8")) + ";"
+    """The ssid= value for a NetworkManager keyfile: the decimal byte list (as the card's)."""
+    return settings.nm_keyfile_ssid(ssid)
 
 
 def pvs_bridge_network_stack(facts: dict, override: str = "auto") -> str:

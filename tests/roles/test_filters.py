@@ -58,10 +58,19 @@ def test_invalid_never_repeats_a_passphrase():
     assert message and "cret-pass" not in message
 
 
+def test_role_and_card_write_the_same_ssid_lines():
+    """One rule: "Bob's WiFi" and friends get the same ssid= on the card and from the role."""
+    from bridge_cli.sdcard import render
+
+    for ssid in ("Bob's WiFi", "Home WiFi", ' lead', 'q"uote', "caf\u00e9", "a;b", "-h", "#$\\"):
+        assert filters.pvs_bridge_wpa_ssid(ssid) == render.wpa_ssid(ssid)
+        assert filters.pvs_bridge_nm_ssid(ssid) == render.nm_ssid_bytes(ssid)
+
+
 def test_ssid_encodings():
     assert filters.pvs_bridge_wpa_ssid("Home WiFi") == '"Home WiFi"'
     assert filters.pvs_bridge_wpa_ssid('a"b') == b'"'.join([b"a", b"b"]).hex()
-    assert filters.pvs_bridge_nm_ssid("Home WiFi") == "Home WiFi"
+    assert filters.pvs_bridge_nm_ssid("Home WiFi") == "72;111;109;101;32;87;105;70;105;"
     assert filters.pvs_bridge_nm_ssid("a;b") == "97;59;98;"
     # A keyfile drops a value's leading and trailing spaces: such an SSID goes as bytes.
     assert filters.pvs_bridge_nm_ssid(" Home ") == "32;72;111;109;101;32;"
