@@ -60,7 +60,8 @@ def test_preflight_refuses_other_systems(monkeypatch):
 
 def test_names_are_prefixed_by_the_lab():
     names = topo.Names("ci")
-    assert names.namespaces == ("pvsb-ci-pvs", "pvsb-ci-home", "pvsb-ci-pi")
+    p = topo.PREFIX  # pvsb, unless BRIDGE_LAB_PREFIX says otherwise
+    assert names.namespaces == (f"{p}-ci-pvs", f"{p}-ci-home", f"{p}-ci-pi")
 
 
 def test_relay_carries_bytes_both_ways_over_loopback():
@@ -104,7 +105,7 @@ def test_inventory_has_group_bridges_proxy_and_offline_vars(tmp_path):
     host = data["bridges"]["hosts"]["lab-x"]
     assert host["ansible_host"] == "10.77.0.10"
     assert "ProxyCommand=" in host["ansible_ssh_common_args"]
-    assert "netns exec pvsb-x-home" in host["ansible_ssh_common_args"]
+    assert f"netns exec {topo.PREFIX}-x-home" in host["ansible_ssh_common_args"]
     assert "StrictHostKeyChecking=yes" in host["ansible_ssh_common_args"]
     group = data["bridges"]["vars"]
     assert group["bridge_base_apt_update_cache"] is False
