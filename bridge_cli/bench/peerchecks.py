@@ -1,0 +1,225 @@
+"""Single checks through every peer, each in front of its own simulator (latency off):
+
+- a write attempt (`Command=SetCellPurchased`): did it reach the PVS?
+- gzip: DeviceList's bytes on the wire with and without `Accept-Encoding: gzip`;
+- proxy overhead: Get_Comm direct to the simulator vs through the peer, in alternating
+  blocks; every request carries a unique `n=` so that a peer caching every GET (varnish)
+  has to ask the PVS too;
+- the PVS down and back: the simulator refuses connections for `outage` seconds
+  (`restarting`), clients keep asking; how long after the PVS answers again the peer
+  serves an uncached request again, and whether DeviceList was answered meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import itertools
+import threading
+import time
+
+from bridge_cli.bench import loopback, peers, stats, wire
+from bridge_cli.bench.protection import runnable
+
+DL = "/cgi-bin/dl_cgi?Command="
+WRITE = DL + "SetCellPurchased"
+DEVICE_LIST = DL + "DeviceList"
+_counter = itertools.count()
+
+
+def uncached(command: str = "Get_Comm") -> str:
+    """A request no cache has seen: the command with a unique extra parameter."""
+    return f"{DL}{command}&n={next(_counter)}"
+
+
+def _get(host: str, port: int, path: str, timeout: float = 10.0) -> int | None:
+    """Status of one GET on a fresh connection (None when it failed)."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"Connection": "close"})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+
+
+def _timed(host: str, port: int, path: str) -> float | None:
+    t0 = time.perf_counter()
+    status = _get(host, port, path)
+    return time.perf_counter() - t0 if status == 200 else None
+
+
+def write_attempt(sim: loopback.Simulator, port: int) -> dict:
+    sim.reset_counters()
+    status = _get(loopback.LOOPBACK, port, WRITE)
+    reached = sim.counters()["commands"].get("SetCellPurchased", 0)
+    return {"status": status, "reached_pvs": reached > 0}
+
+
+def gzip_ratio(port: int) -> dict:
+    plain = wire.get(loopback.LOOPBACK, port, DEVICE_LIST)
+    packed = wire.get(loopback.LOOPBACK, port, DEVICE_LIST, {"Accept-Encoding": "gzip"})
+    if plain.status != 200 or packed.status != 200:
+        return {"error": f"DeviceList answered HTTP {plain.status} / {packed.status}"}
+    if len(packed.json()["devices"]) != len(plain.json()["devices"]):
+        return {"error": "the gzipped DeviceList lists other devices"}
+    return {
+        "encoding": packed.encoding,
+        "plain_wire_bytes": plain.wire_bytes,
+        "gzip_wire_bytes": packed.wire_bytes,
+        "saving_wire_pct": stats.saving(plain.wire_bytes, packed.wire_bytes),
+    }
+
+
+def overhead(pairs: dict, count: int, blocks: int = 5) -> dict:
+    """pairs: {peer: (sim, port)}. Direct and through in alternating blocks, peer after
+    peer, so background noise hits every path alike."""
+    per_block = max(1, count // blocks)
+    direct = {k: [] for k in pairs}
+    through = {k: [] for k in pairs}
+    errors = {k: {"direct": 0, "through": 0} for k in pairs}
+    for k, (sim, port) in pairs.items():  # warm-up: connections, code paths
+        for _ in range(10):
+            _timed(loopback.LOOPBACK, sim.port, uncached())
+            _timed(loopback.LOOPBACK, port, uncached())
+    for _ in range(blocks):
+        for k, (sim, port) in pairs.items():
+            for side, target, sink in (("direct", sim.port, direct), ("through", port, through)):
+                for _ in range(per_block):
+                    seconds = _timed(loopback.LOOPBACK, target, uncached())
+                    if seconds is None:
+                        errors[k][side] += 1
+                    else:
+                        sink[k].append(seconds)
+    out = {}
+    for k in pairs:
+        d, t = stats.summary(direct[k]), stats.summary(through[k])
+        added = (
+            {"added_p50": t["p50"] - d["p50"], "added_p99": t["p99"] - d["p99"]}
+            if d["count"] and t["count"]
+            else {"added_p50": None, "added_p99": None}
+        )
+        out[k] = {"direct": d, "through": t, "errors": errors[k], **added}
+    return out
+
+
+class _Prober:
+    """Asks PATH (a function giving the path) at host:port every `interval` s in a thread,
+    recording (time, ok) until stopped."""
+
+    def __init__(self, port: int, path, interval: float = 0.2):
+        self.port, self.path, self.interval = port, path, interval
+        self.samples: list[tuple[float, bool]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            t = time.monotonic()
+            ok = _get(loopback.LOOPBACK, self.port, self.path(), timeout=5.0) == 200
+            self.samples.append((t, ok))
+            self._stop.wait(max(0.0, self.interval - (time.monotonic() - t)))
+
+    def start(self) -> _Prober:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def first_ok_after(self, t: float) -> float | None:
+        return next((s for s, ok in self.samples if s >= t and ok), None)
+
+
+def down_and_back(sim: loopback.Simulator, port: int, outage: float, wait: float) -> dict:
+    """Take the simulator down for `outage` s; when is the peer serving again?"""
+    _get(loopback.LOOPBACK, port, DEVICE_LIST, timeout=30)  # fill a cache that may exist
+    direct = _Prober(sim.port, uncached).start()
+    via_uncached = _Prober(port, uncached).start()
+    via_devicelist = _Prober(port, lambda: DEVICE_LIST).start()
+    probers = (direct, via_uncached, via_devicelist)
+    try:
+        time.sleep(1.0)
+        t_down = time.monotonic()
+        sim.fault("restarting", outage)
+        deadline = t_down + outage + wait
+        back = served = None
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            back = back or direct.first_ok_after(t_down + 0.5)
+            if back is not None:
+                served = via_uncached.first_ok_after(back)
+                if served is not None:
+                    break
+    finally:
+        for p in probers:
+            p.stop()
+    during = [ok for t, ok in via_devicelist.samples if t_down + 0.5 <= t < (back or deadline)]
+    return {
+        "outage": outage,
+        "pvs_back_after": None if back is None else back - t_down,
+        "served_after_pvs_back": None if served is None or back is None else served - back,
+        "gave_up_after": wait,
+        "devicelist_during_outage": {"asked": len(during), "answered": sum(during)},
+    }
+
+
+def _down_one(k: str, sim, port: int, outage: float, wait: float, out: dict) -> None:
+    try:
+        out[k] = down_and_back(sim, port, outage, wait)
+    except Exception as exc:  # noqa: BLE001 - reported in its row
+        out[k] = {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def measure(
+    peer_keys: tuple[str, ...] = peers.PEERS,
+    inverters: int = 24,
+    overhead_requests: int = 500,
+    outage: float = 45.0,
+    wait: float = 60.0,
+    log=print,
+) -> dict:
+    out: dict = {"peers": list(peer_keys)}
+    keys = runnable(peer_keys, out)
+    log(f"bench: peer checks (write, gzip, overhead, PVS down {outage:.0f} s): {', '.join(keys)}")
+    with contextlib.ExitStack() as stack:
+        pairs = {}
+        for k in keys:
+            try:
+                sim = stack.enter_context(loopback.Simulator(inverters=inverters, latency="none"))
+                peer = stack.enter_context(peers.Peer(k, sim.port))
+            except Exception as exc:  # noqa: BLE001
+                out[k] = {"label": peers.LABELS[k], "error": f"{type(exc).__name__}: {exc}"}
+                continue
+            pairs[k] = (sim, peer.port)
+            out[k] = {"label": peers.LABELS[k], "version": peer.version()}
+        for k, (sim, port) in pairs.items():
+            out[k]["write"] = write_attempt(sim, port)
+            try:
+                out[k]["gzip"] = gzip_ratio(port)
+            except (OSError, ValueError) as exc:
+                out[k]["gzip"] = {"error": f"{type(exc).__name__}: {exc}"}
+        for k, row in overhead(pairs, overhead_requests).items():
+            out[k]["overhead"] = row
+        downs: dict = {}
+        threads = [
+            threading.Thread(target=_down_one, args=(k, sim, port, outage, wait, downs))
+            for k, (sim, port) in pairs.items()
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for k, row in downs.items():
+            out[k]["down"] = row
+    out["settings"] = {
+        "inverters": inverters,
+        "overhead_requests": overhead_requests,
+        "outage": outage,
+        "wait": wait,
+    }
+    return out
