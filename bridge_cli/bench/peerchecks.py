@@ -81,7 +81,7 @@ def overhead(pairs: dict, count: int, blocks: int = 5) -> dict:
     direct = {k: [] for k in pairs}
     through = {k: [] for k in pairs}
     errors = {k: {"direct": 0, "through": 0} for k in pairs}
-    for k, (sim, port) in pairs.items():  # warm-up: connections, code paths
+    for sim, port in pairs.values():  # warm-up: connections, code paths
         for _ in range(10):
             _timed(loopback.LOOPBACK, sim.port, uncached())
             _timed(loopback.LOOPBACK, port, uncached())
@@ -107,12 +107,12 @@ def overhead(pairs: dict, count: int, blocks: int = 5) -> dict:
 
 
 class _Prober:
-    """Asks PATH (a function giving the path) at host:port every `interval` s in a thread,
-    recording (time, ok) until stopped."""
+    """Asks path() at 127.0.0.1:port every `interval` s in a thread, recording (start,
+    end, ok) of each request until stopped."""
 
     def __init__(self, port: int, path, interval: float = 0.2):
         self.port, self.path, self.interval = port, path, interval
-        self.samples: list[tuple[float, bool]] = []
+        self.samples: list[tuple[float, float, bool]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -120,7 +120,7 @@ class _Prober:
         while not self._stop.is_set():
             t = time.monotonic()
             ok = _get(loopback.LOOPBACK, self.port, self.path(), timeout=5.0) == 200
-            self.samples.append((t, ok))
+            self.samples.append((t, time.monotonic(), ok))
             self._stop.wait(max(0.0, self.interval - (time.monotonic() - t)))
 
     def start(self) -> _Prober:
@@ -132,7 +132,20 @@ class _Prober:
         self._thread.join(timeout=10)
 
     def first_ok_after(self, t: float) -> float | None:
-        return next((s for s, ok in self.samples if s >= t and ok), None)
+        """When the first request sent at or after t was answered (200)."""
+        return next((end for start, end, ok in self.samples if start >= t and ok), None)
+
+    def first_answer_after(self, t: float) -> float | None:
+        """The first 200 that arrived at or after t, whenever its request was sent."""
+        return min((end for _, end, ok in self.samples if end >= t and ok), default=None)
+
+
+def outage_answers(samples: list[tuple[float, float, bool]], down: float, back: float) -> dict:
+    """Of the requests sent while the PVS was down, how many were answered (200) before
+    it was back (from a cache; a proxy that holds the request until the PVS is back does
+    not count)."""
+    sent = [(end, ok) for start, end, ok in samples if down <= start < back]
+    return {"asked": len(sent), "answered": sum(1 for end, ok in sent if ok and end < back)}
 
 
 def down_and_back(sim: loopback.Simulator, port: int, outage: float, wait: float) -> dict:
@@ -152,19 +165,20 @@ def down_and_back(sim: loopback.Simulator, port: int, outage: float, wait: float
             time.sleep(0.2)
             back = back or direct.first_ok_after(t_down + 0.5)
             if back is not None:
-                served = via_uncached.first_ok_after(back)
+                served = via_uncached.first_answer_after(back)
                 if served is not None:
                     break
     finally:
         for p in probers:
             p.stop()
-    during = [ok for t, ok in via_devicelist.samples if t_down + 0.5 <= t < (back or deadline)]
     return {
         "outage": outage,
         "pvs_back_after": None if back is None else back - t_down,
         "served_after_pvs_back": None if served is None or back is None else served - back,
         "gave_up_after": wait,
-        "devicelist_during_outage": {"asked": len(during), "answered": sum(during)},
+        "devicelist_during_outage": outage_answers(
+            via_devicelist.samples, t_down + 0.5, back or deadline
+        ),
     }
 
 
