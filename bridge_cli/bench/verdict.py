@@ -98,6 +98,12 @@ def _get(d: dict | None, *path):
     return d
 
 
+def _non_negative(added: float | None) -> float | None:
+    """Added latency cannot be negative: a negative difference of two percentiles is the
+    noise of the direct path (the simulator), so it is compared as 0."""
+    return None if added is None else max(0.0, added)
+
+
 def figures(results: dict) -> dict[str, dict]:
     """{peer: {metric key: value or None}} from one run's results."""
     prot = results.get("protection") or {}
@@ -122,8 +128,8 @@ def figures(results: dict) -> dict[str, dict]:
             "m_p50": _get(m, "clients", "latency", "p50"),
             "m_p99": _get(m, "clients", "latency", "p99"),
             "write": None if write is None else int(bool(write)),
-            "overhead_p50": _get(c, "overhead", "added_p50"),
-            "overhead_p99": _get(c, "overhead", "added_p99"),
+            "overhead_p50": _non_negative(_get(c, "overhead", "added_p50")),
+            "overhead_p99": _non_negative(_get(c, "overhead", "added_p99")),
             "gzip": _get(c, "gzip", "saving_wire_pct"),
             "rss_kb": _get(a, "footprint", "load", "peak_rss_kb"),
             "pss_kb": detail.get("Pss"),
@@ -176,5 +182,6 @@ def ideas_for(keys: list[str]) -> list[str]:
         group = BY_KEY[key].group
         if group not in seen:
             seen.add(group)
-            out.append(IDEAS[group])
+            text = IDEAS[group]
+            out.append(text[:1].upper() + text[1:])
     return out

@@ -255,3 +255,12 @@ def test_unknown_peer_and_short_mixed_duration_are_refused(tmp_path):
         result = CliRunner().invoke(bench, ["--quick", *args, "-o", str(tmp_path / "B.md")])
         assert result.exit_code == 2 and option in result.output
         assert "Traceback" not in result.output
+
+
+def test_a_negative_added_latency_is_noise_not_a_win():
+    results = _results()
+    results["peerchecks"]["varnish"]["overhead"] = {"added_p50": 0.0004, "added_p99": -0.0015}
+    results["peerchecks"]["role"]["overhead"] = {"added_p50": 0.0004, "added_p99": 0.0001}
+    figs = verdict.figures(results)
+    assert figs["varnish"]["overhead_p99"] == 0.0
+    assert "overhead_p99" not in verdict.compare(figs)["varnish"]
