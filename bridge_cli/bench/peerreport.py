@@ -146,12 +146,29 @@ def _checks(results: dict) -> list[str]:
                 row.get("version", ""),
             ]
         )
+    fast = (c.get("role") or {}).get("down_fast_check")
+    note = []
+    if fast and "error" in fast:
+        note = [f"The role with a faster health check was not measured: {fast['error']}", ""]
+    elif fast:
+        served = fast.get("served_after_pvs_back")
+        note = [
+            f"The same outage, same run, through the role's haproxy with `{fast['change']}` "
+            "added to its health check (the idea for the 'served again' figure below): "
+            + (
+                f"served again {secs(served, 1)} after the PVS was back"
+                if served is not None
+                else f"not served again within {secs(fast.get('gave_up_after'), 0)}"
+            )
+            + ".",
+            "",
+        ]
     return lines + _table(
         ["Proxy", "Write reached the PVS", "Added p50 / p99", "DeviceList gzip smaller",
          "RSS / PSS under load", "Served again after the PVS is back",
          "DeviceList during the outage", "Version"],
         rows,
-    )  # fmt: skip
+    ) + note  # fmt: skip
 
 
 def row_processes(row: dict | None) -> str:

@@ -264,3 +264,21 @@ def test_a_negative_added_latency_is_noise_not_a_win():
     figs = verdict.figures(results)
     assert figs["varnish"]["overhead_p99"] == 0.0
     assert "overhead_p99" not in verdict.compare(figs)["varnish"]
+
+
+def test_fast_check_idea_changes_only_the_pvs_check_and_haproxy_accepts_it(tmp_path):
+    from bridge_cli.bench import loopback
+    from bridge_cli.local_haproxy import check_config
+
+    config, _, _ = loopback.role_config(8080)
+    tuned = peerchecks.fast_check_config(config)
+    assert tuned is not None
+    changed = [b for a, b in zip(config.splitlines(), tuned.splitlines(), strict=True) if a != b]
+    assert len(changed) == 1 and changed[0].endswith(f"check inter 10s {peerchecks.FAST_CHECK}")
+    assert peerchecks.fast_check_config("backend x\n    server s 1.2.3.4:80\n") is None
+    if peers.missing("role"):
+        pytest.skip(peers.missing("role"))
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(tuned)
+    result = check_config(path)
+    assert result.returncode == 0, result.stdout + result.stderr
