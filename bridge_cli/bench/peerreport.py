@@ -154,7 +154,7 @@ def _checks(results: dict) -> list[str]:
         served = fast.get("served_after_pvs_back")
         note = [
             f"The same outage, same run, through the role's haproxy with `{fast['change']}` "
-            "added to its health check (the idea for the 'served again' figure below): "
+            "added to its health check (the idea answering the 'served again' column): "
             + (
                 f"served again {secs(served, 1)} after the PVS was back"
                 if served is not None
