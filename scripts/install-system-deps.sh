@@ -19,6 +19,9 @@ packages=(
     python3-toml
     python3-gi
     gir1.2-nm-1.0
+    varnish
+    nginx
+    caddy
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -35,3 +38,10 @@ echo "installing system packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get -o DPkg::Lock::Timeout=600 update -qq
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The benchmark's peers (varnish, nginx, caddy) run as its own unprivileged loopback
+# processes; the services their packages start on :80/:6081 are not wanted on this machine.
+if [ -d /run/systemd/system ]; then
+    for unit in varnish nginx caddy; do
+        systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    done
+fi

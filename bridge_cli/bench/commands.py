@@ -15,6 +15,7 @@ from bridge_cli.lab import topology as topo
 MAX_POLLERS = 100
 MAX_DURATION = 600
 MAX_PREFIX = 8  # <prefix>-bullseye must stay within 17 characters
+OTHER_PEERS = ("guide", "varnish", "nginx", "caddy")  # the role's haproxy always runs
 
 
 def _validate_output(path: Path, field: str) -> Path:
@@ -42,6 +43,9 @@ def build_options(
     requests,
     doctor_runs,
     command,
+    peer_keys=(),
+    mixed_duration=None,
+    outage=None,
 ):
     from bridge_cli.bench.runner import Options
 
@@ -56,14 +60,20 @@ def build_options(
         topo.release(rel)
     if len(set(releases)) != len(releases):
         raise BridgeInputError("release", "each release may be given once")
+    if len(set(peer_keys)) != len(peer_keys):
+        raise BridgeInputError("peer", "each peer may be given once")
     given = {
         "pollers": pollers,
         "duration": duration,
         "inverters": inverters,
         "overhead_requests": requests,
         "doctor_runs": doctor_runs,
+        "mixed_duration": mixed_duration,
+        "outage": outage,
     }
     given = {k: v for k, v in given.items() if v is not None}
+    if peer_keys:
+        given["peers"] = ("role", *(k for k in OTHER_PEERS if k in peer_keys))
     kw = {
         "output": Path(output),
         "json_output": Path(json_output) if json_output else None,
@@ -149,6 +159,25 @@ def build_options(
     default=None,
     help="Runs per doctor case [default: 3].",
 )
+@click.option(
+    "--peer",
+    "peer_keys",
+    multiple=True,
+    type=click.Choice(OTHER_PEERS),
+    help="Proxy to compare with the role's haproxy (repeatable) [default: all of them].",
+)
+@click.option(
+    "--mixed-duration",
+    type=click.FloatRange(5, MAX_DURATION),
+    default=None,
+    help="Seconds of the mixed workload (legacy pollers + Prometheus) [default: 120].",
+)
+@click.option(
+    "--outage",
+    type=click.FloatRange(1, 300),
+    default=None,
+    help="Seconds the simulated PVS stays down in the down-and-back check [default: 45].",
+)
 def bench(
     output,
     json_output,
@@ -162,12 +191,16 @@ def bench(
     inverters,
     requests,
     doctor_runs,
+    peer_keys,
+    mixed_duration,
+    outage,
 ) -> None:
     """Measure the bridge and write BENCHMARKS.md (see README.md).
 
     \b
-    Proxy overhead, gzip savings, protection of the PVS (role config vs the guide's),
-    provisioning times per lab flavour, the doctor's wall time, haproxy's footprint.
+    Proxy overhead, gzip savings, protection of the PVS, provisioning times per lab
+    flavour, the doctor's wall time, haproxy's footprint; and the same workloads through
+    what owners run instead (the guide's haproxy, varnish, nginx, Caddy), side by side.
     Loopback and lab namespaces only; every load is bounded in clients and time.
     Full run (root, about 10 minutes): bridge-cli lab bench --output BENCHMARKS.md
     Smoke run (loopback only, under a minute): bridge-cli lab bench --quick -o /tmp/b.md
@@ -193,6 +226,9 @@ def bench(
             requests,
             doctor_runs,
             command.strip(),
+            peer_keys,
+            mixed_duration,
+            outage,
         )
     except BridgeInputError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -206,8 +242,13 @@ def bench(
 
 def _failed_parts(results: dict) -> list[str]:
     failed = [
-        k for k in ("compression", "protection", "cachefill") if "error" in results.get(k, {})
+        k
+        for k in ("compression", "protection", "mixed", "peerchecks", "cachefill")
+        if "error" in results.get(k, {})
     ]
+    for part in ("protection", "mixed", "peerchecks"):
+        section = results.get(part, {})
+        failed += [f"{part} {k}" for k in section.get("peers", []) if "error" in section.get(k, {})]
     lab = results.get("lab", {})
     if results["options"]["lab"]:
         if "error" in lab:

@@ -23,9 +23,10 @@ LOOPBACK = "127.0.0.1"
 class Simulator:
     """`bridge-cli simulate` on 127.0.0.1 in a subprocess; counters over HTTP."""
 
-    def __init__(self, inverters: int = 24, latency: str = "none"):
+    def __init__(self, inverters: int = 24, latency: str = "none", ess: bool = False):
         self.inverters = inverters
         self.latency = latency
+        self.ess = ess
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -43,6 +44,7 @@ class Simulator:
             str(self.inverters),
             "--latency",
             self.latency,
+            "--ess" if self.ess else "--no-ess",
         ]
         self.proc = subprocess.Popen(
             argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
@@ -67,6 +69,11 @@ class Simulator:
 
     def reset_counters(self) -> None:
         self._control("/_sim/counters/reset", "POST")
+
+    def fault(self, mode: str, seconds: float | None = None) -> dict:
+        """Switch the simulator's fault mode (e.g. "restarting" for N seconds)."""
+        query = f"mode={mode}" + ("" if seconds is None else f"&seconds={seconds:g}")
+        return self._control(f"/_sim/fault?{query}", "POST")
 
 
 def role_config(pvs_port: int, overrides: dict | None = None) -> tuple[str, int, int]:

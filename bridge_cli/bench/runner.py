@@ -1,6 +1,7 @@
 """One benchmark run: every measurement in order, results as one dict, BENCHMARKS.md.
 
-Order: loopback parts first (compression, protection), then per lab flavour a fresh lab
+Order: loopback parts first (compression; protection and the mixed workload through every
+peer at the same time; the single checks per peer; the cache fill), then per lab flavour a fresh lab
 (`bench-<release>`): lab up, converge, re-run; on the first flavour also the proxy
 overhead, haproxy's footprint and the doctor. Each lab is taken down again unless
 `keep_lab`. A part that fails is reported in its section; the others still run.
@@ -14,11 +15,21 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridge_cli.bench import cachefill, compression, machine, protection, report
+from bridge_cli.bench import (
+    cachefill,
+    compression,
+    machine,
+    mixed,
+    peerchecks,
+    peers,
+    protection,
+    report,
+)
 from bridge_cli.resources import PROJECT_ROOT
 
 
@@ -37,6 +48,9 @@ class Options:
     client_timeout: float = 180.0
     overhead_requests: int = 500
     doctor_runs: int = 3
+    peers: tuple[str, ...] = peers.PEERS
+    mixed_duration: float = 120.0
+    outage: float = 45.0
     command: str = "bridge-cli lab bench"
 
     @classmethod
@@ -50,6 +64,8 @@ class Options:
             "client_timeout": 60.0,
             "overhead_requests": 100,
             "doctor_runs": 1,
+            "mixed_duration": 10.0,
+            "outage": 3.0,
         }
         base.update(kw)
         return cls(**base)
@@ -122,6 +138,20 @@ def run(opts: Options, log=print) -> dict:
     }
     log(f"bench: load average at start {results['machine']['load_start']}")
     _guard(results, "compression", lambda: {"rows": compression.measure_loopback()})
+    # The 20 pollers and the mixed workload run at the same time, each proxy with a
+    # simulator of its own for each: both are mostly waiting for the simulated PVS.
+    side = threading.Thread(
+        target=_guard,
+        args=(results, "mixed", mixed.measure),
+        kwargs={
+            "duration": opts.mixed_duration,
+            "inverters": opts.inverters,
+            "timeout": opts.client_timeout,
+            "peer_keys": opts.peers,
+            "log": log,
+        },
+    )
+    side.start()
     _guard(
         results,
         "protection",
@@ -130,6 +160,18 @@ def run(opts: Options, log=print) -> dict:
         opts.duration,
         opts.inverters,
         opts.client_timeout,
+        log=log,
+        peer_keys=opts.peers,
+    )
+    side.join()
+    _guard(
+        results,
+        "peerchecks",
+        peerchecks.measure,
+        opts.peers,
+        opts.inverters,
+        opts.overhead_requests,
+        opts.outage,
         log=log,
     )
     _guard(results, "cachefill", cachefill.measure, (1,), not opts.quick, log=log)

@@ -110,3 +110,72 @@ def test_cache_memory_becomes_resident_as_the_cache_cycles(quick):
         == row["after"]["master"]["rss_kb"] + row["after"]["worker"]["rss_kb"]
     )
     assert "### Once the cache has filled" in text
+
+
+# ---- the peers (varnish, nginx, Caddy, the guide's haproxy), run for real -------------
+
+OTHERS = ("guide", "varnish", "nginx", "caddy")
+
+
+def _peer_ran(results, key):
+    from bridge_cli.bench import peers
+
+    reason = peers.missing(key)
+    if reason:
+        pytest.skip(reason)
+    for part in ("protection", "mixed", "peerchecks"):
+        row = results[part][key]
+        assert "error" not in row and "skipped" not in row, (part, row)
+
+
+@pytest.mark.parametrize("key", OTHERS)
+def test_every_peer_ran_every_workload(quick, key):
+    results, text, _ = quick
+    _peer_ran(results, key)
+    a, m, c = (results[p][key] for p in ("protection", "mixed", "peerchecks"))
+    assert a["clients"]["requests"] > 0 and m["clients"]["requests"] > 0
+    assert a["footprint"]["load"]["peak_rss_kb"] > 1024  # a live process tree
+    assert c["down"]["served_after_pvs_back"] is not None, c["down"]
+    assert c["overhead"]["through"]["count"] > 0
+    assert f"| {results['peerchecks'][key]['label']} |" in text
+
+
+@pytest.mark.parametrize("key", OTHERS)
+def test_writes_reach_the_pvs_through_every_peer_but_not_through_the_role(quick, key):
+    results, _, _ = quick
+    _peer_ran(results, key)
+    role = results["peerchecks"]["role"]["write"]
+    assert role == {"status": 403, "reached_pvs": False}
+    assert results["peerchecks"][key]["write"]["reached_pvs"] is True
+
+
+@pytest.mark.parametrize("key", ("nginx", "caddy", "guide"))
+def test_proxies_without_a_cache_pass_every_poll_to_the_pvs(quick, key):
+    results, _, _ = quick
+    _peer_ran(results, key)
+    a = results["protection"][key]
+    assert a["reached_pvs"] >= a["clients"]["ok"]  # every answer was a PVS request of its own
+    assert a["reached_pvs"] > results["protection"]["role"]["reached_pvs"]
+    assert a["peak_concurrency"] > 1
+
+
+def test_varnish_merges_the_pollers_misses_and_does_not_gzip(quick):
+    results, _, _ = quick
+    _peer_ran(results, "varnish")
+    a = results["protection"]["varnish"]
+    assert a["peak_concurrency"] == 1 and a["reached_pvs"] == 1
+    assert results["peerchecks"]["varnish"]["gzip"]["encoding"] == "identity"
+    assert results["peerchecks"]["role"]["gzip"]["encoding"] == "gzip"
+    # Its 600 s cache answered DeviceList while the PVS was down.
+    during = results["peerchecks"]["varnish"]["down"]["devicelist_during_outage"]
+    assert during["asked"] > 0 and during["answered"] == during["asked"]
+
+
+def test_section_7_compares_every_peer(quick):
+    results, text, _ = quick
+    assert "## 7. Against what owners run instead" in text
+    assert "### What each does better" in text
+    assert "| **pvs-bridge (role's haproxy)** |" in text
+    for key in OTHERS:
+        if "skipped" not in results["peerchecks"].get(key, {}):
+            assert f"| 7. pvs-bridge vs {results['peerchecks'][key]['label']} |" in text
