@@ -10,8 +10,12 @@ import yaml
 
 from bridge_cli.provision import PROJECT_ROOT
 
-ROLES = ["bridge_base", "bridge_wifi", "bridge_pvs_link", "bridge_proxy"]
-DOCS = (PROJECT_ROOT / "README.md").read_text()
+ROLES = ["bridge_base", "bridge_wifi", "bridge_pvs_link", "bridge_proxy", "bridge_mdns"]
+# README.md and the topic pages in docs/ (new documentation goes there).
+DOCS = "\n".join(
+    p.read_text()
+    for p in [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
+)
 
 
 def defaults(role: str) -> dict:
@@ -32,7 +36,7 @@ def test_every_variable_is_prefixed_typed_and_documented(role):
     assert set(options) == names
     for name, option in options.items():
         assert option.get("type") and option.get("description"), name
-        assert f"`{name}`" in DOCS, f"{name} missing from README.md"
+        assert f"`{name}`" in DOCS, f"{name} missing from README.md and docs/"
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -48,7 +52,13 @@ def test_templates_start_with_the_managed_comment():
     templates = list((PROJECT_ROOT / "roles").glob("*/templates/*.j2"))
     assert len(templates) >= 6
     for template in templates:
-        assert template.read_text().startswith("{{ ansible_managed | comment }}\n"), template
+        # XML files (avahi services) cannot start with "#": they take the XML comment style.
+        header = (
+            "{{ ansible_managed | comment('xml') }}\n"
+            if ".service." in template.name
+            else ("{{ ansible_managed | comment }}\n")
+        )
+        assert template.read_text().startswith(header), template
 
 
 def test_site_runs_wifi_last_so_its_change_is_applied_at_the_end():
