@@ -54,8 +54,8 @@ def create(names: topo.Names) -> None:
     for ns, dev in ((pvs, "pvs0"), (home, "home0")):
         _ip("-n", ns, "link", "set", "lo", "up")
         _ip("-n", ns, "link", "set", dev, "up")
-        # Neither side has a default route: without this, sending to 224.0.0.251 (mDNS)
-        # fails with "network unreachable", so no client there could resolve <name>.local.
+        # Neither side has a default route: without this, a client that does not pick an
+        # interface itself gets "network unreachable" sending to 224.0.0.251 (mDNS).
         _ip("-n", ns, "route", "add", MULTICAST, "dev", dev)
 
 
