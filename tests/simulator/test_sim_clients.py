@@ -155,6 +155,34 @@ def test_pypvs_telemetry_websocket(make_sim):
     assert sim.model.writable["/sys/telemetryws/enable"] == "1"
 
 
+async def _websocket_across_pvs_close(sim, host: str):
+    """Live data, then the PVS's 10-minute close, then pypvs's own reconnect."""
+    async with aiohttp.ClientSession() as session:
+        pvs = PVS(session=session, host=host, user="ssm_owner")
+        await pvs.discover()
+        await pvs.setup(auth_password=pvs.serial_number[-5:])
+        ws = PVSWebSocket(
+            "127.0.0.1", sim.ports["ws"], enable_callback=pvs.enable_telemetry_websocket
+        )
+        changed: asyncio.Queue = asyncio.Queue()
+        ws.add_listener(changed.put_nowait)
+        await ws.connect()
+        try:
+            await asyncio.wait_for(changed.get(), timeout=15)
+            sim.clock.advance(600)  # the PVS closes the WebSocket
+            await asyncio.wait_for(changed.get(), timeout=30)  # data again, new connection
+        finally:
+            await ws.disconnect()
+
+
+def test_pypvs_reconnects_after_the_pvs_closes_the_websocket(make_sim):
+    sim = make_sim(firmware=61846, ws_interval=0.1)
+    asyncio.run(_websocket_across_pvs_close(sim, sim.https_url.removeprefix("https://")))
+    counters = sim.counters()
+    assert counters["events"]["ws_closed_by_pvs"] == 1
+    assert counters["commands"]["ws"] == 2 and counters["statuses"]["101"] == 2
+
+
 def test_websocket_port_refuses_plain_http(make_sim):
     sim = make_sim(firmware=61846)
     response = requests.get(f"http://127.0.0.1:{sim.ports['ws']}/", timeout=5)
