@@ -92,21 +92,29 @@ def test_nothing_announced_toward_the_pvs(demo):
     assert seen == {"services": [], "hosts": {"pvs-bridge": []}}
 
 
-@pytest.mark.timeout(900)
-def test_advertisement_switches_off(demo, tmp_path):
-    """bridge_mdns_advertise_pvs: false removes the service; the host name still answers."""
-    lab, result = demo
-    assert result.returncode == 0, result.stdout[-3000:]
+def run_role(lab, tmp_path, *extra: str) -> None:
+    """Only the bridge_mdns role, with extra variables, on the provisioned lab bridge."""
     playbook = tmp_path / "mdns.yml"
     playbook.write_text(
         "- hosts: bridges\n  become: true\n  gather_facts: false\n  roles: [bridge_mdns]\n"
     )
-    inventory = lab.write_inventory()
     proc = subprocess.run(
-        [tool("ansible-playbook"), "-i", str(inventory), str(playbook),
-         "-e", "bridge_mdns_advertise_pvs=false"],
+        [tool("ansible-playbook"), "-i", str(lab.write_inventory()), str(playbook), *extra],
         cwd=ROOT, env=ansible_env(lab.state_dir), capture_output=True, text=True,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+@pytest.mark.timeout(900)
+def test_pvs5_type_and_switching_off(demo, tmp_path):
+    """A PVS5 is announced as _pvs5._tcp; bridge_mdns_advertise_pvs: false removes the
+    service while the host name still answers."""
+    lab, result = demo
+    assert result.returncode == 0, result.stdout[-3000:]
+    run_role(lab, tmp_path, "-e", "bridge_mdns_pvs_model=PVS5")
+    [service] = probe(lab, lab.names.home_ns, 15)["services"]
+    assert service["type"] == "_pvs5._tcp.local."
+    assert service["properties"] == {"serialnum": SERIAL}
+    run_role(lab, tmp_path, "-e", "bridge_mdns_advertise_pvs=false")
     seen = probe(lab, lab.names.home_ns, 6, "pvs-bridge")
     assert seen == {"services": [], "hosts": {"pvs-bridge": [lab.bridge_address]}}
