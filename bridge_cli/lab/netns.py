@@ -16,6 +16,7 @@ from pathlib import Path
 from bridge_cli.lab import topology as topo
 
 NETNS_DIR = Path("/run/netns")
+MULTICAST = "224.0.0.0/4"
 IP = "/usr/sbin/ip" if os.path.exists("/usr/sbin/ip") else "ip"
 
 
@@ -53,6 +54,9 @@ def create(names: topo.Names) -> None:
     for ns, dev in ((pvs, "pvs0"), (home, "home0")):
         _ip("-n", ns, "link", "set", "lo", "up")
         _ip("-n", ns, "link", "set", dev, "up")
+        # Neither side has a default route: without this, a client that does not pick an
+        # interface itself gets "network unreachable" sending to 224.0.0.251 (mDNS).
+        _ip("-n", ns, "route", "add", MULTICAST, "dev", dev)
 
 
 def pids(ns: str) -> list[int]:

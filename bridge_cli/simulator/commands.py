@@ -12,7 +12,12 @@ import click
 from bridge_cli import settings
 from bridge_cli.errors import BridgeFailure, BridgeInputError
 from bridge_cli.simulator.faults import FAULT_MODES, validate_mode, validate_seconds
-from bridge_cli.simulator.model import DEFAULT_SERIAL, NEW_FIRMWARE_BUILD
+from bridge_cli.simulator.model import (
+    DEFAULT_SERIAL,
+    NEW_FIRMWARE_BUILD,
+    PVS5_NEW_FIRMWARE_BUILD,
+    PVS_MODELS,
+)
 from bridge_cli.simulator.server import ListenError, SimulatorConfig, SimulatorServer
 
 _SERIAL_RE = re.compile(r"^[A-Z0-9]{10,24}$")
@@ -70,6 +75,23 @@ def parse_seconds(value: float | str, field: str, low: float, high: float) -> fl
     return number
 
 
+def parse_factor(value: float | str, field: str, low: float, high: float) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        number = float("nan")
+    if not low <= number <= high:  # also refuses nan
+        raise BridgeInputError(field, f"must be a number between {low:g} and {high:g}")
+    return number
+
+
+def parse_model(value: str) -> str:
+    text = value.strip().upper()
+    if text not in PVS_MODELS:
+        raise BridgeInputError("model", f"{value!r} is not allowed; use PVS6 or PVS5")
+    return text
+
+
 def parse_latency(value: str) -> str:
     text = value.strip().lower()
     if text not in ("realistic", "none"):
@@ -92,6 +114,8 @@ def build_config(
     metering_kit: bool = True,
     ess: bool = False,
     session_ttl: float | str = 300.0,
+    model: str = "PVS6",
+    time_scale: float | str = 1.0,
 ) -> SimulatorConfig:
     """Validate the command line into a SimulatorConfig (BridgeInputError on bad input)."""
     inverters = parse_int(inverters, "inverters", 0, MAX_INVERTERS)
@@ -110,6 +134,8 @@ def build_config(
         metering_kit=metering_kit,
         ess=ess,
         session_ttl=session_ttl,
+        pvs_model=parse_model(model),
+        time_scale=parse_factor(time_scale, "time-scale", 0.001, 100000),
     )
 
 
@@ -118,7 +144,9 @@ _PORT_OPTIONS = {"http": "--port", "https": "--https-port", "ws": "--ws-port"}
 
 def banner(sim: SimulatorServer) -> str:
     model = sim.model
-    kind = f"build {model.build}" + (" (2025 API)" if model.new_firmware else " (legacy API)")
+    kind = f"{model.pvs_model} build {model.build}" + (
+        " (2025 API)" if model.new_firmware else " (legacy API)"
+    )
     urls = [u for u in (sim.http_url, sim.https_url, sim.ws_url) if u]
     return (
         f"PVS simulator {model.serial}, {kind}, {model.inverters} inverters, "
@@ -168,6 +196,22 @@ def banner(sim: SimulatorServer) -> str:
     "2025 firmware: HTTPS API with login, ?Command= answers 403.",
 )
 @click.option(
+    "--model",
+    default="PVS6",
+    show_default=True,
+    metavar="PVS6|PVS5",
+    help=f"PVS5: no telemetry WebSocket (its switch answers 400), no BUILD in "
+    f"supervisor/info; its 2025 API starts at build {PVS5_NEW_FIRMWARE_BUILD}.",
+)
+@click.option(
+    "--time-scale",
+    default="1",
+    show_default=True,
+    metavar="FACTOR",
+    help="Run session lifetimes and the 10-minute WebSocket close this many times faster "
+    "(soaks); also POST /_sim/clock?advance=SECONDS.",
+)
+@click.option(
     "--latency",
     default="realistic",
     show_default=True,
@@ -207,7 +251,7 @@ def banner(sim: SimulatorServer) -> str:
     default="300",
     show_default=True,
     metavar="SECONDS",
-    help="Idle lifetime of a 2025 API login session (1-86400).",
+    help="Lifetime of a 2025 API login session from login, not extended by use (1-86400).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log every request to stderr.")
 def simulate(verbose: bool, **options) -> None:

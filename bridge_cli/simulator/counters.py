@@ -28,6 +28,7 @@ class Counters:
         self._current = 0
         self._peak = 0
         self._connections_total = 0
+        self._events: Counter[str] = Counter()  # e.g. WebSocket messages, polls, closes
         self._since = time.time()
 
     def reset(self) -> None:
@@ -59,6 +60,10 @@ class Counters:
         with self._lock:
             self._statuses[str(code)] += 1
 
+    def event(self, name: str) -> None:
+        with self._lock:
+            self._events[name] += 1
+
     def connection(self) -> None:
         with self._lock:
             self._connections_total += 1
@@ -72,5 +77,6 @@ class Counters:
                 "statuses": dict(sorted(self._statuses.items())),
                 "concurrency": {"current": self._current, "peak": self._peak},
                 "connections": self._connections_total,
+                "events": dict(sorted(self._events.items())),
                 "since": round(self._since, 3),
             }

@@ -8,12 +8,22 @@ from dataclasses import dataclass
 
 from bridge_cli.errors import BridgeInputError
 
-FAULT_MODES = ("none", "restarting", "error500", "locked403", "truncated", "hang", "slow")
+FAULT_MODES = (
+    "none",
+    "restarting",
+    "error500",
+    "locked403",
+    "truncated",
+    "hang",
+    "slow",
+    "hang_missing",  # a /vars name= of a variable the firmware lacks hangs (field notes)
+)
 
 # Default duration/extra delay per mode when the caller gives no `seconds`.
 DEFAULT_SECONDS = {
     "restarting": 30.0,  # connections refused this long, then a fresh boot
     "hang": 300.0,  # each request hangs this long (or until the fault is cleared)
+    "hang_missing": 300.0,  # likewise, only requests naming a missing variable
     "slow": 10.0,  # extra delay added to every response
 }
 

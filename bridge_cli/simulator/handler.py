@@ -22,6 +22,14 @@ from bridge_cli.simulator.responses import (
     json_response,
     pvs_headers,
 )
+from bridge_cli.simulator.varserver import (
+    ERR_INVALID_CONTENT_LENGTH,
+    ERR_NO_CONTENT_LENGTH,
+    ERR_UNSUPPORTED_REQUEST,
+    MAX_POST,
+    auth_error,
+    vars_error,
+)
 
 if TYPE_CHECKING:
     from bridge_cli.simulator.server import SimulatorServer
@@ -74,9 +82,12 @@ class PVSHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._dispatch()
 
-    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_GET
 
     def do_OPTIONS(self) -> None:
+        if self._new_api() and urlsplit(self.path).path in ("/vars", "/auth"):
+            self._dispatch()  # the FastCGI apps answer it: 405
+            return
         self._read_body()
         with self.sim.count("OPTIONS"):
             self._send(Response(200, b"", "text/html"))
@@ -94,13 +105,14 @@ class PVSHandler(BaseHTTPRequestHandler):
         if url.path.startswith("/_sim/") or url.path == "/_sim":
             self._control(url.path, params)
             return
+        self._query, self._body = url.query, body
         if body:
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             params = form | params
         command = self._command_key(url.path, params)
         with self.sim.count(command):
             fault = self.sim.faults.current
-            if fault.mode == "hang":
+            if fault.mode == "hang" or (fault.mode == "hang_missing" and self._lacks(url.path)):
                 self.sim.faults.wait_changed(fault.delay)
                 self.sim.record_status(0)
                 raise _Drop()
@@ -152,16 +164,51 @@ class PVSHandler(BaseHTTPRequestHandler):
         sim = self.sim
         if path == legacy.DL_CGI or path.startswith(legacy.DL_CGI + "/"):
             return legacy.handle(sim.model, path, params)
-        new_api = sim.model.new_firmware and self.scheme == "https"
+        new_api = self._new_api()
         if path == "/auth" and new_api:
-            if "login" in params:
-                return sim.varserver.login(self.headers.get("Authorization"))
-            if "logout" in params:
-                return sim.varserver.logout(self._session())
-            return json_response({"status": 400, "error": "Bad Request", "path": ""}, 400)
+            return self._auth()
         if path == "/vars" and new_api:
-            return sim.varserver.vars(params, self._session())
+            query = self._vars_query()
+            if isinstance(query, Response):
+                return query
+            return sim.varserver.vars(query, self._session())
         return error_page(404)
+
+    def _new_api(self) -> bool:
+        return self.sim.model.new_firmware and self.scheme == "https"
+
+    def _auth(self) -> Response:
+        """fcgi_auth: the whole query must be "login" or "logout" (GET; POST body alike)."""
+        if self.command not in ("GET", "POST"):
+            return json_response({"status": 405, "description": "Method Not Allowed"}, 405)
+        query = self._query if self.command == "GET" else self._body.decode("utf-8", "replace")
+        if query == "login":
+            return self.sim.varserver.login(self.headers.get("Authorization"))
+        if query == "logout":
+            return self.sim.varserver.logout(self._session())
+        return auth_error(400)
+
+    def _vars_query(self) -> str | Response:
+        """The /vars query: GET's query string or POST's body (fcgi_vars ProcessGETRequest /
+        ProcessPOSTRequest). A POST needs a Content-Length of 1-1024 bytes, else 413; a
+        chunked body has none. Other methods: 405 (fcgi_vars ProcessUnsupportedRequest)."""
+        if self.command == "GET":
+            return self._query
+        if self.command != "POST":
+            return vars_error(405, "Method Not Allowed", ERR_UNSUPPORTED_REQUEST)
+        if self.headers.get("Content-Length") is None:
+            return vars_error(413, "Invalid Content-Length", ERR_NO_CONTENT_LENGTH)
+        if not 0 < len(self._body) <= MAX_POST:
+            return vars_error(413, "Invalid Content-Length", ERR_INVALID_CONTENT_LENGTH)
+        return self._body.decode("utf-8", "replace")
+
+    def _lacks(self, path: str) -> bool:
+        """Fault "hang_missing": does this /vars request name a variable the firmware lacks?
+        (Field notes: such a request can hang the real PVS instead of answering 400.)"""
+        if path != "/vars" or not self._new_api():
+            return False
+        query = self._vars_query()
+        return not isinstance(query, Response) and bool(self.sim.varserver.lacks(query))
 
     def _session(self) -> str | None:
         raw = self.headers.get("Cookie")
@@ -195,6 +242,16 @@ class PVSHandler(BaseHTTPRequestHandler):
             data = {"fault": sim.set_fault(mode, seconds=seconds).as_dict()}
         elif path == "/_sim/fault" and method in ("GET", "HEAD"):
             data = {"fault": sim.faults.current.as_dict()}
+        elif path == "/_sim/clock" and method == "POST":
+            try:
+                seconds = validate_seconds(params.get("advance"), "advance") or 0.0
+            except BridgeInputError as exc:
+                self._send_control({"error": str(exc)}, 400)
+                return
+            sim.clock.advance(seconds)
+            data = sim.clock_state()
+        elif path == "/_sim/clock" and method in ("GET", "HEAD"):
+            data = sim.clock_state()
         else:
             self._send_control({"error": f"no control endpoint {method} {path}"}, 404)
             return

@@ -34,10 +34,13 @@ def command_key(path: str, params: dict[str, str]) -> str:
 
 
 def supervisor_info(model: SiteModel) -> dict:
-    return {
+    """The open `dl_cgi/supervisor/info` (field list as users pasted it from a PVS6 on build
+    61839/61845: smcneece/ha-esunpower issue #29, krbaker/hass-sunpower issue #125). A PVS5
+    reports no BUILD (field notes), so clients must read the build from SWVER."""
+    info = {
         "SWVER": model.swver,
         "SERIAL": model.serial,
-        "MODEL": "PVS6",
+        "MODEL": model.pvs_model,
         "BUILD": model.build,
         "FWVER": "1.0.0",
         "SCVER": 16504,
@@ -47,6 +50,9 @@ def supervisor_info(model: SiteModel) -> dict:
         "WNMODEL": 400,
         "WNVER": 3000,
     }
+    if model.pvs5:
+        del info["BUILD"]
+    return info
 
 
 def get_comm(model: SiteModel) -> dict:

@@ -17,6 +17,11 @@ from bridge_cli.simulator import solar
 
 NEW_FIRMWARE_BUILD = 61840  # builds from this one on serve the authenticated HTTPS API
 LEGACY_BUILD = 41001
+# A PVS5 numbers its builds apart: the 2025 API from about build 5408 (field notes,
+# /work/shared/reference/pvs-api-field-notes.md "Two firmware generations").
+PVS5_NEW_FIRMWARE_BUILD = 5408
+PVS5_LEGACY_BUILD = 5002
+PVS_MODELS = ("PVS6", "PVS5")
 INSTALLED_AT = 1634231450.0  # 2021-10-14T17:10:50Z, the guide's commissioning date
 DEFAULT_SERIAL = "ZT214385001823A0748"
 INVERTER_PEAK_KW = 0.30  # one SPR-X22-360 AC module, derated
@@ -51,9 +56,13 @@ class SiteModel:
     booted_at: float = field(default=0.0)
     boots: int = 1
     writable: dict[str, str] = field(default_factory=lambda: {"/sys/telemetryws/enable": "0"})
+    pvs_model: str = "PVS6"  # or "PVS5": no telemetry WebSocket, no BUILD in supervisor/info
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        if self.ess:  # battery settings, writable (pypvs doc/varserver-variables-public-pvs6.csv)
+            self.writable.setdefault("/ess/config/dcm/mode_param/control_mode", "STANDBY")
+            self.writable.setdefault("/ess/config/dcm/control_param/min_customer_soc", "0.30")
         if not self.booted_at:
             # A PVS that has been up for about a day when the simulator starts.
             self.booted_at = self.clock() - 85428
@@ -61,7 +70,13 @@ class SiteModel:
     # ----- identity -------------------------------------------------------------
     @property
     def new_firmware(self) -> bool:
+        if self.pvs5:
+            return self.build >= PVS5_NEW_FIRMWARE_BUILD
         return self.build >= NEW_FIRMWARE_BUILD
+
+    @property
+    def pvs5(self) -> bool:
+        return self.pvs_model == "PVS5"
 
     @property
     def password(self) -> str:
@@ -70,7 +85,9 @@ class SiteModel:
 
     @property
     def swver(self) -> str:
-        year = "2025.06" if self.new_firmware else "2021.9"
+        # "2025.09, Build 61845" is what a PVS6 on the autumn 2025 firmware reports
+        # (krbaker/hass-sunpower issue #125, supervisor/info pasted by a user).
+        year = "2025.09" if self.new_firmware else "2021.9"
         return f"{year}, Build {self.build}"
 
     @property

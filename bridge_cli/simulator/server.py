@@ -23,10 +23,17 @@ from http.server import HTTPServer
 from pathlib import Path
 
 from bridge_cli.simulator import tls
+from bridge_cli.simulator.clock import SimClock
 from bridge_cli.simulator.counters import Counters
 from bridge_cli.simulator.faults import Fault, FaultState, validate_mode
 from bridge_cli.simulator.handler import handler_for
-from bridge_cli.simulator.model import DEFAULT_SERIAL, LEGACY_BUILD, SiteModel
+from bridge_cli.simulator.model import (
+    DEFAULT_SERIAL,
+    LEGACY_BUILD,
+    PVS5_LEGACY_BUILD,
+    PVS_MODELS,
+    SiteModel,
+)
 from bridge_cli.simulator.varserver import Varserver
 from bridge_cli.simulator.websocket import TelemetryHandler
 
@@ -53,11 +60,17 @@ class SimulatorConfig:
     state_dir: Path | None = None  # where the TLS certificate is cached
     max_threads: int = 128  # worker threads per listener
     keepalive_idle: float = 5.0  # lighttpd closes idle keep-alive connections after 5 s
-    ws_interval: float = 1.0
+    ws_interval: float = 1.0  # how often (real seconds) the WebSocket looks for changes
+    pvs_model: str = "PVS6"  # "PVS5": telemetry switch answers 400, no port 9002
+    time_scale: float = 1.0  # protocol timers (sessions, WebSocket closes) run this much faster
+    ws_lifetime: float = 600.0  # the PVS closes each telemetry WebSocket after 10 minutes
+    sim_clock: SimClock | None = None  # injected protocol clock (default: SimClock(time_scale))
 
     @property
     def build(self) -> int:
-        return LEGACY_BUILD if self.firmware in ("legacy", "", None) else int(self.firmware)
+        if self.firmware in ("legacy", "", None):
+            return PVS5_LEGACY_BUILD if self.pvs_model == "PVS5" else LEGACY_BUILD
+        return int(self.firmware)
 
 
 class ListenError(OSError):
@@ -129,6 +142,9 @@ class SimulatorServer:
         if self.config.latency not in ("realistic", "none"):
             raise ValueError(f"latency must be 'realistic' or 'none', not {self.config.latency!r}")
         c = self.config
+        if c.pvs_model not in PVS_MODELS:
+            raise ValueError(f"pvs_model must be one of {', '.join(PVS_MODELS)}")
+        self.clock = c.sim_clock or SimClock(c.time_scale)
         self.model = SiteModel(
             serial=c.serial,
             inverters=c.inverters,
@@ -137,8 +153,9 @@ class SimulatorServer:
             ess=c.ess,
             timezone=c.timezone,
             clock=c.clock,
+            pvs_model=c.pvs_model,
         )
-        self.varserver = Varserver(self.model, c.session_ttl)
+        self.varserver = Varserver(self.model, c.session_ttl, self.clock)
         self.faults = FaultState()
         self._counters = Counters()
         self.stopping = threading.Event()
@@ -175,7 +192,7 @@ class SimulatorServer:
                 )
                 self._ssl_context = tls.server_context(cert, key)
                 self._ports["https"] = c.https_port
-            if c.ws_port is not None:
+            if c.ws_port is not None and not self.model.pvs5:  # a PVS5 has no 9002
                 self._ports["ws"] = c.ws_port
         try:
             self._open_listeners()
@@ -286,6 +303,9 @@ class SimulatorServer:
         with self._counters.in_flight(command):
             yield
 
+    def count_event(self, name: str) -> None:
+        self._counters.event(name)
+
     def record_status(self, status: int) -> None:
         self._counters.status(status)
 
@@ -295,6 +315,9 @@ class SimulatorServer:
         data["boots"] = self.model.boots
         data["uptime"] = round(self.model.uptime(), 1)
         return data
+
+    def clock_state(self) -> dict:
+        return {"clock": {"now": round(self.clock.now(), 3), "scale": self.clock.scale}}
 
     def reset_counters(self) -> None:
         self._counters.reset()

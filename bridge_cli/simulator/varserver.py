@@ -1,51 +1,109 @@
 """The 2025 API (builds >= 61840): /auth login/logout and the /vars varserver, over HTTPS.
 
-Login is `GET /auth?login` with `Authorization: basic base64(ssm_owner:<last 5 of serial>)`
-("basic" in any case). Sessions are idle-timed (refreshed on every use) and expire after
-`session_ttl` seconds (5 minutes by default, like the PVS).
+Behaviour follows the public code the firmware is built on (Trevor Monk's "Gateway
+Project", MIT): tjmonk/fcgi_auth (src/fcgi_auth.c), tjmonk/fcgi_vars (src/fcgi_vars.c),
+tjmonk/sessionmgr (README.md), and what SunStrong's pypvs (PyPI, pvs_fcgi.py) sends. The
+firmware may differ in details; where users reported otherwise (issue threads), that wins.
+
+- Login `GET /auth?login` with `Authorization: basic base64(ssm_owner:<last 5 of serial>)`:
+  the scheme is compared case-insensitively and "bearer" is the other kind
+  (fcgi_auth CheckCredentials); success `{"session": ...}` plus a `Secure; HttpOnly`
+  cookie, failure 401 `{"status": 401, "description": "Unauthorized"}`
+  (fcgi_auth ProcessLoginQuery/ErrorResponse).
+- `/auth?logout` with the session cookie: 204 without a body; unknown session 401
+  (fcgi_auth ProcessLogoutQuery).
+- Sessions end `session_ttl` (300) seconds after login and are not extended by use:
+  sessionmgr README, "/sys/session/timeout ... 300 seconds", "Sessions do not
+  auto-extend" by default. Time comes from the injectable SimClock (clock.py).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import secrets
 import threading
-import time
 from collections import OrderedDict
+from urllib.parse import unquote_plus
 
+from bridge_cli.simulator.clock import SimClock
 from bridge_cli.simulator.ess import ess_power_kw, ess_vars
 from bridge_cli.simulator.model import SiteModel, fmt_iso, num
 from bridge_cli.simulator.responses import Response, json_response
 
 USER = "ssm_owner"
+# Readable without a session (the serial gives the password): pypvs firmware.py reads
+# exactly these three before it logs in.
 PUBLIC_VARS = ("/sys/info/serialnum", "/sys/info/ssid", "/sys/info/lmac")
-UNAUTHORIZED = {"status": 401, "error": "Unauthorized", "path": ""}
+TELEMETRY_SWITCH = "/sys/telemetryws/enable"
 MAX_SESSIONS = 256
 MAX_CACHES = 64
+MAX_POST = 1024  # fcgi_vars MAX_POST_LENGTH: longer (or empty) POST bodies answer 413
+
+# fcgi_vars' error code bits, reported as "errorcode": "0x%04X" (fcgi_vars ErrorResponse).
+ERR_NO_SESSION_INFO = 0x01
+ERR_SESSION_VALIDATION = 0x02
+ERR_AUTHENTICATION = 0x10
+ERR_VARIABLE_NOT_FOUND = 0x100
+ERR_NO_CONTENT_LENGTH = 0x800
+ERR_INVALID_CONTENT_LENGTH = 0x1000
+ERR_UNSUPPORTED_REQUEST = 0x2000
 
 
-def _bad(message: str) -> Response:
-    return json_response({"status": 400, "error": message, "path": ""}, 400)
+def auth_error(status: int = 401) -> Response:
+    """fcgi_auth's error body: status and description, no error code."""
+    description = "Unauthorized" if status == 401 else "Bad request"
+    return json_response({"status": status, "description": description}, status)
+
+
+def vars_error(status: int, description: str, code: int) -> Response:
+    """fcgi_vars' error body: `{"status", "description", "errorcode": "0x...."}`."""
+    body = {"status": status, "description": description, "errorcode": f"0x{code:04X}"}
+    return json_response(body, status)
+
+
+def parse_query(text: str) -> list[tuple[str, str]]:
+    """A /vars query (URL query or POST body) as fcgi_vars reads it: tokens split on "&",
+    each `key=value` by its prefix, in order. Values are %-decoded (clients send both)."""
+    out = []
+    for token in text.split("&"):
+        key, sep, value = token.partition("=")
+        if sep:
+            out.append((key, unquote_plus(value)))
+    return out
+
+
+def _value(raw: str) -> object:
+    """Values are strings; a value that looks like JSON is embedded as JSON (fcgi_vars
+    IsJSON: first/last non-space characters [] or {})."""
+    text = raw.strip()
+    if text[:1] + text[-1:] in ("[]", "{}"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return raw
+    return raw
 
 
 class Varserver:
     """Sessions, caches and variables of one simulated PVS (thread-safe)."""
 
-    def __init__(self, model: SiteModel, session_ttl: float = 300.0):
+    def __init__(self, model: SiteModel, session_ttl: float = 300.0, clock: SimClock | None = None):
         self.model = model
         self.session_ttl = session_ttl
+        self.clock = clock or SimClock()
         self._lock = threading.Lock()
-        self._sessions: OrderedDict[str, float] = OrderedDict()  # id -> expiry (monotonic)
+        self._sessions: OrderedDict[str, float] = OrderedDict()  # id -> expiry (sim clock)
         self._caches: OrderedDict[str, list[str]] = OrderedDict()
 
     # ----- sessions ---------------------------------------------------------------
     def login(self, authorization: str | None) -> Response:
         if not self._credentials_ok(authorization):
-            return json_response(UNAUTHORIZED, 401)
-        token = secrets.token_hex(16)
+            return auth_error(401)
+        token = secrets.token_hex(32)  # 64 characters, like the PVS's session ids
         with self._lock:
-            self._sessions[token] = time.monotonic() + self.session_ttl
+            self._sessions[token] = self.clock.now() + self.session_ttl
             while len(self._sessions) > MAX_SESSIONS:
                 self._sessions.popitem(last=False)
         response = json_response({"session": token})
@@ -56,10 +114,8 @@ class Varserver:
         with self._lock:
             known = session is not None and self._sessions.pop(session, None) is not None
         if not known:
-            return json_response(UNAUTHORIZED, 401)
-        response = json_response({"status": "logged out"})
-        response.headers.append(("Set-Cookie", "session=; Path=/; Max-Age=0; HttpOnly; Secure"))
-        return response
+            return auth_error(401)
+        return Response(204, b"", "application/json")
 
     def clear_sessions(self) -> None:
         """A reboot forgets every session and cache."""
@@ -67,19 +123,21 @@ class Varserver:
             self._sessions.clear()
             self._caches.clear()
 
-    def session_valid(self, session: str | None) -> bool:
+    def session_error(self, session: str | None) -> int:
+        """0 for a valid session, else fcgi_vars' error bits for the missing/bad one."""
         if not session:
-            return False
-        now = time.monotonic()
+            return ERR_NO_SESSION_INFO | ERR_AUTHENTICATION
+        now = self.clock.now()
         with self._lock:
             expiry = self._sessions.get(session)
-            if expiry is None:
-                return False
-            if expiry <= now:
+            if expiry is not None and expiry <= now:
                 del self._sessions[session]
-                return False
-            self._sessions[session] = now + self.session_ttl
-            return True
+                expiry = None
+        # No extension on use: sessionmgr's autoextend is off by default.
+        return 0 if expiry is not None else ERR_SESSION_VALIDATION | ERR_AUTHENTICATION
+
+    def session_valid(self, session: str | None) -> bool:
+        return self.session_error(session) == 0
 
     def _credentials_ok(self, authorization: str | None) -> bool:
         if not authorization:
@@ -105,8 +163,8 @@ class Varserver:
             "/sys/info/serialnum": m.serial,
             "/sys/info/ssid": f"SunPower{m.serial[4:6]}{m.serial[-3:]}",
             "/sys/info/lmac": "00:22:f2:1a:07:48",
-            "/sys/info/model": "PVS6",
-            "/sys/info/sys_type": "PV Supervisor PVS6",
+            "/sys/info/model": m.pvs_model,
+            "/sys/info/sys_type": f"PV Supervisor {m.pvs_model}",
             "/sys/info/hwrev": "6.02",
             "/sys/info/sw_rev": m.swver,
             "/sys/info/uptime": f"{m.uptime():.2f}",
@@ -177,63 +235,94 @@ class Varserver:
         return out
 
     # ----- /vars --------------------------------------------------------------------
-    def vars(self, params: dict[str, str], session: str | None) -> Response:
-        authorized = self.session_valid(session)
-        if "set" in params:
-            if not authorized:
-                return json_response(UNAUTHORIZED, 401)
-            return self._set(params["set"])
-        names = self._select(params)
-        if isinstance(names, Response):
-            return names
+    def lacks(self, query: str) -> list[str]:
+        """Names a `name=` list asks for that this firmware does not have."""
         variables = self.variables()
-        wanted = [n for n in names if n in variables] if names is not None else []
-        if names is None:  # match=
-            substring = params.get("match", "")
-            wanted = [n for n in variables if substring in n]
-            self._remember(params, wanted)
-        if not authorized and not (wanted and all(n in PUBLIC_VARS for n in wanted)):
-            return json_response(UNAUTHORIZED, 401)
-        if params.get("fmt") == "obj":
-            return json_response({n: variables[n] for n in wanted})
-        values = [{"name": n, "value": variables[n]} for n in wanted]
-        return json_response({"count": len(values), "values": values})
+        return [
+            n for key, value in parse_query(query) if key == "name"
+            for n in value.split(",") if n and n not in variables
+        ]  # fmt: skip
 
-    def _select(self, params: dict[str, str]) -> list[str] | None | Response:
-        """Names asked for with name= (or a cache), None for match=, or an error."""
-        if "name" in params:
-            names = [n.strip() for n in params["name"].split(",") if n.strip()]
-            self._remember(params, names)
-            return names
-        if "match" in params:
-            return None
-        cache_id = params.get("cache")
-        if cache_id:
+    def vars(self, query: str, session: str | None) -> Response:
+        """One /vars request (GET query string or POST body), as fcgi_vars ProcessQuery:
+        cache=/clearcache= select the output list first, then name= (comma list), match=
+        (substring, case-insensitive) and set= (`a=1,b=2`) fill it. Any failure: 400."""
+        tokens = parse_query(query)
+        variables = self.variables()
+        auth_bits = self.session_error(session)
+        fmt = "list"
+        selected: list[str] = []
+        cache_name = None
+        for key, value in tokens:
+            if key == "cache":
+                cache_name = value
+            elif key == "clearcache":
+                cache_name = value
+                with self._lock:
+                    self._caches[value] = []
+            elif key == "fmt":
+                # Judged by its first letter: o(bj) = flat object, anything else a list.
+                fmt = "obj" if value[:1].lower() == "o" else "list"
+        if cache_name is not None:
             with self._lock:
-                cached = self._caches.get(cache_id)
-            if cached is None:
-                return _bad(f"unknown cache {cache_id}")
-            return list(cached)
-        return _bad("expected name=, match= or cache=")
-
-    def _remember(self, params: dict[str, str], names: list[str]) -> None:
-        cache_id = params.get("cache")
-        if cache_id:
+                selected = list(self._caches.get(cache_name, []))
+        error = 0
+        failed = False
+        wanted: list[str] = []
+        writes: list[tuple[str, str]] = []
+        for key, value in tokens:
+            if key == "name":
+                for name in filter(None, value.split(",")):
+                    if name in variables:
+                        wanted.append(name)
+                    else:
+                        error |= ERR_VARIABLE_NOT_FOUND
+                        failed = True
+            elif key == "match":
+                needle = value.lower()
+                wanted += [n for n in variables if needle in n.lower()]
+            elif key == "set":
+                for item in filter(None, value.split(",")):
+                    name, sep, new = item.partition("=")
+                    if sep:
+                        writes.append((name, new))
+                    else:
+                        failed = True
+        names = wanted + [n for n, _ in writes]
+        if auth_bits and not (names and all(n in PUBLIC_VARS for n in names)):
+            return vars_error(401, "Unauthorized", auth_bits)
+        for name, new in writes:
+            if not self._write(name, new):
+                failed = True  # the others are still written, as fcgi_vars does
+            elif name not in wanted:
+                wanted.append(name)
+        if failed:
+            return vars_error(400, "Bad request", error)
+        for name in wanted:
+            if name not in selected:
+                selected.append(name)
+        if cache_name is not None:
             with self._lock:
-                self._caches[cache_id] = list(names)
+                self._caches[cache_name] = list(selected)
+                self._caches.move_to_end(cache_name)
                 while len(self._caches) > MAX_CACHES:
                     self._caches.popitem(last=False)
-
-    def _set(self, assignments: str) -> Response:
-        updates = {}
-        for item in assignments.split(","):
-            name, sep, value = item.partition("=")
-            if not sep or name not in self.model.writable:
-                return _bad(f"cannot set {name!r}")
-            updates[name] = value
-        self.model.writable.update(updates)
-        values = [{"name": n, "value": v} for n, v in updates.items()]
+        variables = self.variables()  # after writes
+        present = [n for n in selected if n in variables]
+        if fmt == "obj":
+            # `fmt=obj` answers a flat {name: value} object (krbaker/hass-sunpower #125).
+            return json_response({n: _value(variables[n]) for n in present})
+        values = [{"name": n, "value": _value(variables[n])} for n in present]
         return json_response({"count": len(values), "values": values})
+
+    def _write(self, name: str, value: str) -> bool:
+        if name not in self.model.writable:
+            return False
+        if name == TELEMETRY_SWITCH and self.model.pvs5:
+            return False  # a PVS5 has no telemetry WebSocket: the switch answers 400
+        with self._lock:
+            self.model.writable[name] = value
+        return True
 
 
 def _camel(legacy_name: str) -> str:

@@ -1,8 +1,14 @@
 """The telemetry WebSocket (port 9002 on new firmware): a minimal RFC 6455 server.
 
 After the handshake it pushes `{"notification": "power", "params": {...}}` text frames
-(the live data pypvs's PVSWebSocket reads) every `ws_interval` seconds, answers pings and
-closes cleanly. Anything that is not a WebSocket upgrade gets a 400 and is closed.
+(the live data pypvs's PVSWebSocket reads; SunStrong-Management/pypvs PR #41) with the
+current values, then again only when a value changed: it looks every `ws_interval` real
+seconds, and the live data changes with the meters (every 5 s of the site clock), so idle
+gaps are normal (field notes: real gaps of 60-70 s; pypvs gives up after 90 s of silence).
+The PVS closes every WebSocket after 10 minutes (field notes): here after `ws_lifetime`
+seconds of the protocol clock (SimClock: compressible, or advanced by hand), with a close
+frame 1001 "going away"; clients reconnect. Pings are answered. Anything that is not a
+WebSocket upgrade gets a 400 and is closed. A PVS5 has no port 9002 at all.
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ import select
 import socket
 import socketserver
 import struct
-import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -123,15 +128,23 @@ class TelemetryHandler(socketserver.BaseRequestHandler):
         return True
 
     def _stream(self, sock: socket.socket) -> None:
-        interval = self.sim.config.ws_interval
-        next_push = 0.0
-        while not self.sim.stopping.is_set():
-            now = time.monotonic()
-            if now >= next_push:
-                message = {"notification": "power", "params": live_params(self.sim)}
+        sim = self.sim
+        interval = sim.config.ws_interval
+        closes_at = sim.clock.now() + sim.config.ws_lifetime
+        last: dict | None = None
+        while not sim.stopping.is_set():
+            if sim.clock.now() >= closes_at:
+                sock.sendall(frame(OP_CLOSE, struct.pack("!H", 1001) + b"going away"))
+                sim.count_event("ws_closed_by_pvs")
+                return
+            params = live_params(sim)
+            if params != last:  # only on change
+                message = {"notification": "power", "params": params}
                 sock.sendall(frame(OP_TEXT, json.dumps(message).encode()))
-                next_push = now + interval
-            ready, _, _ = select.select([sock], [], [], max(0.0, min(0.5, next_push - now)))
+                sim.count_event("ws_messages")
+                last = params
+            sim.count_event("ws_polls")
+            ready, _, _ = select.select([sock], [], [], interval)
             if not ready:
                 continue
             opcode, payload = read_frame(sock)

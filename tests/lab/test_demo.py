@@ -1,4 +1,9 @@
-"""`bridge-cli lab demo` end to end: lab up, the real playbook, the doctor, how to reach it."""
+"""`bridge-cli lab demo` end to end: lab up, the real playbook, the doctor, how to reach it.
+
+The provisioned demo lab is then reused for discovery (issue 12): from the home namespace
+python-zeroconf, Home Assistant's mDNS library, finds the PVS advertised by the bridge and
+resolves the bridge's new host name; from the PVS side nothing is announced.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,25 @@ from pathlib import Path
 
 import pytest
 
-from bridge_cli.lab import Lab
+from bridge_cli.lab import Lab, netns
+from bridge_cli.lab.provision import ansible_env, tool
 
-pytestmark = [pytest.mark.lab, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (Path(__file__).resolve().parents[2] / "playbooks" / "site.yml").exists(),
+        reason="playbooks/site.yml not written yet",
+    ),
+]
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "pytest-demo"
+PROBE = Path(__file__).with_name("mdns_probe.py")
+SERIAL = "ZT214385001823A0748"  # the lab simulator's
 
 
-@pytest.mark.skipif(
-    not (ROOT / "playbooks" / "site.yml").exists(), reason="playbooks/site.yml not written yet"
-)
-@pytest.mark.timeout(1200)
-def test_demo_provisions_a_bridge_that_answers_device_list():
+@pytest.fixture(scope="module")
+def demo():
     lab = Lab(NAME)
     lab.down()
     try:
@@ -28,17 +40,81 @@ def test_demo_provisions_a_bridge_that_answers_device_list():
             [sys.executable, "-m", "bridge_cli", "lab", "demo", "--name", NAME],
             capture_output=True, text=True, cwd=ROOT,
         )  # fmt: skip
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        assert "converge (playbooks/site.yml)" in result.stdout
-        assert "DeviceList through the bridge (GET " in result.stdout
-        assert " 12 Inverter" in result.stdout  # the simulator's devices, seen from home
-        assert f"bridge-cli lab ssh --name {NAME}" in result.stdout
-        url = f"http://{lab.bridge_address}/cgi-bin/dl_cgi?Command=DeviceList"
-        out = subprocess.run(
-            [sys.executable, "-m", "bridge_cli", "lab", "exec", "--name", NAME, "--",
-             "curl", "-sS", "-m", "20", url],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        assert json.loads(out.stdout)["devices"]
+        yield lab, result
     finally:
         lab.down()
+
+
+@pytest.mark.timeout(1200)
+def test_demo_provisions_a_bridge_that_answers_device_list(demo):
+    lab, result = demo
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "converge (playbooks/site.yml)" in result.stdout
+    assert "DeviceList through the bridge (GET " in result.stdout
+    assert " 12 Inverter" in result.stdout  # the simulator's devices, seen from home
+    assert f"bridge-cli lab ssh --name {NAME}" in result.stdout
+    url = f"http://{lab.bridge_address}/cgi-bin/dl_cgi?Command=DeviceList"
+    out = subprocess.run(
+        [sys.executable, "-m", "bridge_cli", "lab", "exec", "--name", NAME, "--",
+         "curl", "-sS", "-m", "20", url],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert json.loads(out.stdout)["devices"]
+
+
+def probe(lab, ns: str, seconds: float, *hosts: str) -> dict:
+    argv = netns.exec_argv(ns, [sys.executable, str(PROBE), str(seconds), *hosts])
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.timeout(1200)
+def test_home_side_discovers_the_pvs_at_the_bridge(demo):
+    """Right after provisioning, no reboot: the image's old name is gone, the new one
+    answers, and the PVS is advertised with its serial, pointing at the bridge."""
+    lab, result = demo
+    assert result.returncode == 0, result.stdout[-3000:]
+    seen = probe(lab, lab.names.home_ns, 15, "pvs-bridge", "raspberrypi")
+    assert seen["hosts"] == {"pvs-bridge": [lab.bridge_address], "raspberrypi": []}
+    [service] = seen["services"]
+    assert service["type"] == "_pvs6._tcp.local."
+    assert service["properties"] == {"serialnum": SERIAL}
+    assert service["server"] == "pvs-bridge.local."
+    assert service["addresses"] == [lab.bridge_address]
+
+
+@pytest.mark.timeout(600)
+def test_nothing_announced_toward_the_pvs(demo):
+    lab, result = demo
+    assert result.returncode == 0, result.stdout[-3000:]
+    seen = probe(lab, lab.names.pvs_ns, 6, "pvs-bridge")
+    assert seen == {"services": [], "hosts": {"pvs-bridge": []}}
+
+
+def run_role(lab, tmp_path, *extra: str) -> None:
+    """Only the bridge_mdns role, with extra variables, on the provisioned lab bridge."""
+    playbook = tmp_path / "mdns.yml"
+    playbook.write_text(
+        "- hosts: bridges\n  become: true\n  gather_facts: false\n  roles: [bridge_mdns]\n"
+    )
+    proc = subprocess.run(
+        [tool("ansible-playbook"), "-i", str(lab.write_inventory()), str(playbook), *extra],
+        cwd=ROOT, env=ansible_env(lab.state_dir), capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+@pytest.mark.timeout(900)
+def test_pvs5_type_and_switching_off(demo, tmp_path):
+    """A PVS5 is announced as _pvs5._tcp; bridge_mdns_advertise_pvs: false removes the
+    service while the host name still answers."""
+    lab, result = demo
+    assert result.returncode == 0, result.stdout[-3000:]
+    run_role(lab, tmp_path, "-e", "bridge_mdns_pvs_model=PVS5")
+    [service] = probe(lab, lab.names.home_ns, 15)["services"]
+    assert service["type"] == "_pvs5._tcp.local."
+    assert service["properties"] == {"serialnum": SERIAL}
+    run_role(lab, tmp_path, "-e", "bridge_mdns_advertise_pvs=false")
+    seen = probe(lab, lab.names.home_ns, 6, "pvs-bridge")
+    assert seen == {"services": [], "hosts": {"pvs-bridge": [lab.bridge_address]}}

@@ -148,6 +148,22 @@ def test_run_home_is_inside_the_home_namespace(lab):
     assert f"{topo.HOME_ROUTER}/24" in out.stdout
 
 
+SEND_MDNS = (
+    "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+    "s.sendto(bytes(12), ('224.0.0.251', 5353)); print('sent')"
+)
+
+
+@pytest.mark.parametrize("side", ["home", "pvs"])
+def test_both_sides_carry_multicast(lab, side):
+    """A plain mDNS query (no interface chosen) leaves: without the lab's multicast route
+    it fails with "Network is unreachable" (neither side has a default route)."""
+    ns = lab.names.home_ns if side == "home" else lab.names.pvs_ns
+    out = subprocess.run(netns.exec_argv(ns, ["python3", "-c", SEND_MDNS]),
+                         capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert out.stdout.strip() == "sent", out.stderr
+
+
 def test_simulator_answers_on_the_pvs_side_from_the_bridge(lab):
     url = f"http://{topo.PVS_ADDRESS}/cgi-bin/dl_cgi?Command=DeviceList"
     out = lab.ssh(["curl", "-sS", "-m", "10", url], capture_output=True, text=True)

@@ -9,7 +9,7 @@ import yaml
 
 from bridge_cli.provision import PROJECT_ROOT
 
-ROLES = ["bridge_base", "bridge_wifi", "bridge_pvs_link", "bridge_proxy"]
+ROLES = ["bridge_base", "bridge_wifi", "bridge_pvs_link", "bridge_proxy", "bridge_mdns"]
 
 
 def role_doc(role: str) -> str:
@@ -51,7 +51,13 @@ def test_templates_start_with_the_managed_comment():
     templates = list((PROJECT_ROOT / "roles").glob("*/templates/*.j2"))
     assert len(templates) >= 6
     for template in templates:
-        assert template.read_text().startswith("{{ ansible_managed | comment }}\n"), template
+        # XML files (avahi services) cannot start with "#": they take the XML comment style.
+        header = (
+            "{{ ansible_managed | comment('xml') }}\n"
+            if ".service." in template.name
+            else ("{{ ansible_managed | comment }}\n")
+        )
+        assert template.read_text().startswith(header), template
 
 
 def test_site_runs_wifi_last_so_its_change_is_applied_at_the_end():

@@ -26,7 +26,7 @@ GOOD = {
     "bridge_proxy_pvs_port": 80,
 }
 
-ROLES = ["bridge_base", "bridge_pvs_link", "bridge_proxy", "bridge_wifi"]
+ROLES = ["bridge_base", "bridge_pvs_link", "bridge_proxy", "bridge_mdns", "bridge_wifi"]
 
 
 def site_checks() -> list[dict]:
@@ -108,6 +108,10 @@ BAD = [
     ("bridge_base_upgrade", "sometimes", "bridge_base_upgrade"),
     ("bridge_wifi_network_stack", "wicd", "must be one of"),
     ("bridge_proxy_compression_types", {"gzip": True}, "bridge_proxy_compression_types"),
+    ("bridge_mdns_pvs_serial", "ZT2143; rm -rf", "10-24 upper-case letters and digits"),
+    ("bridge_mdns_pvs_model", "PVS7", "must be one of"),
+    ("bridge_mdns_deny_interfaces", ["eth0 wlan0"], "is not a network interface name"),
+    ("bridge_mdns_allow_interfaces", ["eth0"], "needs an interface that is not in"),
 ]
 
 

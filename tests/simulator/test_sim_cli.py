@@ -34,6 +34,9 @@ from bridge_cli.cli import cli
         (["--inverters", "many"], "inverters"),
         (["--latency", "fast"], "latency"),
         (["--port", "http"], "port"),
+        (["--model", "PVS7"], "model"),
+        (["--time-scale", "0"], "time-scale"),
+        (["--time-scale", "fast"], "time-scale"),
     ],
 )
 def test_bad_input_one_line_exit_2(args, field):
@@ -104,6 +107,23 @@ def test_foreground_run_prints_urls_and_stops_on_sigterm():
     finally:
         assert _stop(proc) == 0
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_pvs5_and_clock_control_from_the_command_line():
+    proc, line = _start(
+        ["--port", "0", "--https-port", "0", "--ws-port", "0", "--latency", "none",
+         "--model", "pvs5", "--firmware", "5408", "--time-scale", "60"]
+    )  # fmt: skip
+    try:
+        assert "PVS5 build 5408 (2025 API)" in line and "ws://" not in line
+        http_url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
+        _, info = get_json(http_url, "/cgi-bin/dl_cgi/supervisor/info")
+        assert "BUILD" not in info["supervisor"]
+        status, clock = get_json(http_url, "/_sim/clock?advance=300", method="POST")
+        assert status == 200 and clock["clock"]["scale"] == 60 and clock["clock"]["now"] >= 300
+        assert get_json(http_url, "/_sim/clock?advance=-1", method="POST")[0] == 400
+    finally:
+        assert _stop(proc) == 0
 
 
 def _ip(*args: str) -> None:

@@ -75,12 +75,33 @@ def _check_pypvs(pvs, data, inverters: int) -> None:
     assert {m.model for m in data.meters.values()} == {"PVS6M0400p", "PVS6M0400c"}
 
 
-def test_pypvs_against_https_port(newfw):
+def test_pypvs_against_https_port(make_sim):
+    """discover (public vars), login, gateway variables by name, then the inverter, meter
+    and ESS prefix matches (`match=/sys/devices/inverter/` ...) pypvs's updaters send."""
+    sim = make_sim(firmware=61846, ess=True)
     # pypvs builds https://{host}; giving it "127.0.0.1:<port>" reaches the free port.
-    pvs, data = asyncio.run(_pypvs_roundtrip(newfw.https_url.removeprefix("https://")))
+    pvs, data = asyncio.run(_pypvs_roundtrip(sim.https_url.removeprefix("https://")))
     _check_pypvs(pvs, data, 4)
-    commands = newfw.counters()["commands"]
+    assert len(data.ess) == 1
+    commands = sim.counters()["commands"]
     assert commands["auth?login"] == 1 and commands["vars"] > 5
+
+
+async def _pypvs_two_updates(sim, host: str):
+    async with aiohttp.ClientSession() as session:
+        pvs = PVS(session=session, host=host, user="ssm_owner")
+        await pvs.discover()
+        await pvs.setup(auth_password=pvs.serial_number[-5:])
+        await pvs.update()
+        sim.clock.advance(301)  # the session ends 300 s after login
+        return await pvs.update()
+
+
+def test_pypvs_logs_in_again_after_session_expiry(newfw):
+    data = asyncio.run(_pypvs_two_updates(newfw, newfw.https_url.removeprefix("https://")))
+    assert len(data.inverters) == 4
+    counters = newfw.counters()
+    assert counters["commands"]["auth?login"] == 2 and counters["statuses"]["401"] >= 1
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -132,6 +153,34 @@ def test_pypvs_telemetry_websocket(make_sim):
     assert counters["commands"]["ws"] >= 1 and counters["statuses"]["101"] >= 1
     # pypvs enabled telemetry through the varserver first
     assert sim.model.writable["/sys/telemetryws/enable"] == "1"
+
+
+async def _websocket_across_pvs_close(sim, host: str):
+    """Live data, then the PVS's 10-minute close, then pypvs's own reconnect."""
+    async with aiohttp.ClientSession() as session:
+        pvs = PVS(session=session, host=host, user="ssm_owner")
+        await pvs.discover()
+        await pvs.setup(auth_password=pvs.serial_number[-5:])
+        ws = PVSWebSocket(
+            "127.0.0.1", sim.ports["ws"], enable_callback=pvs.enable_telemetry_websocket
+        )
+        changed: asyncio.Queue = asyncio.Queue()
+        ws.add_listener(changed.put_nowait)
+        await ws.connect()
+        try:
+            await asyncio.wait_for(changed.get(), timeout=15)
+            sim.clock.advance(600)  # the PVS closes the WebSocket
+            await asyncio.wait_for(changed.get(), timeout=30)  # data again, new connection
+        finally:
+            await ws.disconnect()
+
+
+def test_pypvs_reconnects_after_the_pvs_closes_the_websocket(make_sim):
+    sim = make_sim(firmware=61846, ws_interval=0.1)
+    asyncio.run(_websocket_across_pvs_close(sim, sim.https_url.removeprefix("https://")))
+    counters = sim.counters()
+    assert counters["events"]["ws_closed_by_pvs"] == 1
+    assert counters["commands"]["ws"] == 2 and counters["statuses"]["101"] == 2
 
 
 def test_websocket_port_refuses_plain_http(make_sim):
