@@ -66,7 +66,6 @@ READS = [
     ("GET", "/cgi-bin/dl_cgi?Command=Get_Comm"),
     ("GET", "/cgi-bin/dl_cgi?Command=GetCellPurchased"),
     ("GET", "/cgi-bin/dl_cgi?Command=GetDiscoveryProgress"),
-    ("GET", "/cgi-bin/dl_cgi?command=devicelist"),
     ("GET", "/cgi-bin/dl_cgi/supervisor/info"),
     ("GET", "/cgi-bin/dl_cgi/devices/list"),
     ("GET", "/"),
@@ -81,6 +80,11 @@ WRITES = [
     ("GET", "/cgi-bin/dl_cgi?Command=SetCellPurchased"),
     ("GET", "/cgi-bin/dl_cgi?command=setcellpurchased"),
     ("GET", "/cgi-bin/dl_cgi?COMMAND=SETCELLPURCHASED"),
+    # The PVS reads Command= case-sensitively: anything else is not a read it knows.
+    ("GET", "/cgi-bin/dl_cgi?command=DeviceList"),
+    ("GET", "/cgi-bin/dl_cgi?Command=devicelist"),
+    ("GET", "/cgi-bin/dl_cgi/devices/list?Command=SetCellPurchased"),
+    ("GET", "/cgi-bin/dl_cgi/supervisor/info?x=1"),
     ("GET", "/cgi-bin/dl_cgi?Command=GridProfileRefresh"),
     ("GET", "/cgi-bin/dl_cgi?Command=DeviceList&Command=SetCellPurchased"),
     ("GET", "/cgi-bin/dl_cgi?Command=DeviceList&command=SetCellPurchased"),
@@ -303,11 +307,15 @@ def test_stats_page_is_read_only_and_hides_the_version(proxy):
     assert status == 403
 
 
-def test_prometheus_metrics(proxy):
+def test_prometheus_metrics_without_the_version(proxy):
     status, headers, body = request(proxy.stats, "GET", "/metrics")
     assert status == 200
-    assert b"haproxy_process_" in body
     assert b'proxy="pvs_http"' in body
+    version = LocalHaproxy("", []).version().split()[2]  # "HAProxy version 2.6.12-1 ..."
+    assert version.encode() not in body
+    assert b"build_info" not in body
+    # A client asking for the global scope itself does not get it either.
+    assert b"build_info" not in request(proxy.stats, "GET", "/metrics?scope=global")[2]
 
 
 def test_stats_auth_when_configured(tmp_path, pvs):

@@ -11,7 +11,11 @@ import yaml
 from bridge_cli.provision import PROJECT_ROOT
 
 ROLES = ["bridge_base", "bridge_wifi", "bridge_pvs_link", "bridge_proxy"]
-DOCS = (PROJECT_ROOT / "README.md").read_text()
+# The README's role tables, and docs/<topic>.md for what later issues added.
+DOCS = "\n".join(
+    path.read_text()
+    for path in [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
+)
 
 
 def defaults(role: str) -> dict:

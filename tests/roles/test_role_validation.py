@@ -103,6 +103,11 @@ BAD = [
     ("bridge_pvs_link_subnet", "999.27.153.0/24", "is not an IPv4 network"),
     ("bridge_proxy_cache_ttl", 0, "must be a whole number >= 1"),
     ("bridge_proxy_timeout_client", "3 minutes", "is not a haproxy time"),
+    ("bridge_proxy_client_networks", ["192.168.1.0/33"], "is not an IPv4 network"),
+    ("bridge_proxy_client_networks", ["192.168.1.1/24"], "is not an IPv4 network"),
+    ("bridge_proxy_client_maxconn", 0, "must be a whole number >= 1"),
+    ("bridge_proxy_health_check_path", "/x?Command=Set", "absolute paths"),
+    ("bridge_proxy_global_maxconn", 100, "must be at least"),
     # Types and choices from meta/argument_specs.yml, checked in the same pre-task pass.
     ("bridge_proxy_cache", "maybe", "bridge_proxy_cache"),
     ("bridge_base_upgrade", "sometimes", "bridge_base_upgrade"),
