@@ -388,6 +388,7 @@ def send_raw(host: str, port: int, raw: bytes, timeout: float = 10.0,
             if not chunk:
                 break
             chunks.append(chunk)
+            sock.settimeout(1.0)  # the answer has begun: stop at the first 1 s of silence
         return b"".join(chunks)
 
 
