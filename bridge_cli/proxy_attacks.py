@@ -292,7 +292,9 @@ CASES: list[Case] = [
             "Sec-WebSocket-Version: 13",
         ),
     ),  # fmt: skip
-    _refused(
+    # haproxy 2.2/2.6 pass the Upgrade header to the guard (refused); 3.0 drops an h2c
+    # upgrade itself, so the read arrives as a plain read: either way only a read.
+    Case(
         "Upgrade h2c",
         req(
             READ,
@@ -301,7 +303,18 @@ CASES: list[Case] = [
             "Upgrade: h2c",
             "HTTP2-Settings: AAMAAABkAAQAAP__",
         ),
-    ),  # fmt: skip
+        "safe",
+    ),
+    _refused(
+        "Upgrade h2c write",
+        req(
+            WRITE,
+            "GET",
+            "Connection: Upgrade, HTTP2-Settings",
+            "Upgrade: h2c",
+            "HTTP2-Settings: AAMAAABkAAQAAP__",
+        ),
+    ),
     # --- method overrides -----------------------------------------------------------------
     _get(
         "X-HTTP-Method-Override", f"{CGI}?Command=SetCellPurchased", "X-HTTP-Method-Override: POST"

@@ -20,7 +20,7 @@ LAB = Lab(os.environ.get("BRIDGE_LAB_NAME", "mol-bookworm"))
 
 
 def test_attack_table_against_this_guests_haproxy(host):
-    version = host.check_output("haproxy -v").splitlines()[0]
+    version = host.check_output("/usr/sbin/haproxy -v").splitlines()[0]
     counters_url = f"http://{LAB.bridge_address}/_sim/counters"
     argv = [
         sys.executable,
