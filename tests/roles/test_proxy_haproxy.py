@@ -24,6 +24,7 @@ from roles_haproxy import (
 )
 from roles_pvs_standin import PvsStandIn
 
+from bridge_cli.bridge_tls import make_self_signed
 from bridge_cli.local_haproxy import LocalHaproxy
 from bridge_cli.proxy_config import render_guide_haproxy_cfg, render_haproxy_cfg, role_defaults
 
@@ -378,7 +379,10 @@ def test_haproxy_validates_every_variant(tmp_path, overrides):
 
 def test_production_defaults_validate_as_the_role_renders_them(tmp_path):
     cfg = tmp_path / "haproxy.cfg"
-    text = render_haproxy_cfg()
+    # The TLS files the role makes on the Pi (bridge certificate, PVS pin), here in tmp.
+    make_self_signed(tmp_path / "bridge.pem", "pvs-bridge", ["127.0.0.1"])
+    make_self_signed(tmp_path / "pvs-pinned.pem", "pvs", ["127.0.0.1"])
+    text = render_haproxy_cfg({"bridge_proxy_tls_dir": str(tmp_path)})
     cfg.write_text(text)
     assert text.startswith("#\n# Managed by")
     directives = [line.strip() for line in text.splitlines() if not line.strip().startswith("#")]
