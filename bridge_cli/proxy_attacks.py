@@ -279,7 +279,10 @@ CASES: list[Case] = [
             body=b"Command=SetCellPurchased",
         ),
     ),  # fmt: skip
-    _refused("Expect without body", req(READ, "GET", "Expect: 100-continue")),
+    # haproxy 2.2 answers "100 Continue" itself (http-buffer-request) and drops the header:
+    # the read then arrives as a plain read. 2.6 and 3.0 refuse it. Either way only a read.
+    Case("Expect without body", req(READ, "GET", "Expect: 100-continue"), "safe"),
+    _refused("Expect without body, write", req(WRITE, "GET", "Expect: 100-continue")),
     # --- Upgrade ----------------------------------------------------------------------------
     _refused(
         "Upgrade websocket",
