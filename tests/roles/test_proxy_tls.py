@@ -20,9 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from roles_haproxy import HAPROXY, LOOPBACK, RunningHaproxy, loopback_overrides
+from roles_haproxy import HAPROXY, LOOPBACK, RunningHaproxy, check_config, loopback_overrides
 
 from bridge_cli import bridge_tls, proxy_attacks
+from bridge_cli.proxy_config import render_haproxy_cfg
 from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer
 
 pytestmark = pytest.mark.skipif(
@@ -291,3 +292,40 @@ def test_passthrough_mode_still_carries_tls_end_to_end(tmp_path, sim, tls):
         port = variables["bridge_proxy_https_port"]
         pvs_cert = ssl.get_server_certificate((LOOPBACK, port))
     assert pvs_cert == (tls / "pvs-pinned.pem").read_text()  # the PVS's own, not the bridge's
+
+
+TERMINATE_VARIANTS = {
+    "defaults": {},
+    "writes allowed": {"bridge_proxy_allow_writes": True},
+    "cache off": {"bridge_proxy_cache": False},
+    "no health check": {"bridge_proxy_health_check": False},
+    "nothing to set": {"bridge_proxy_allowed_sets": []},
+    "any value": {"bridge_proxy_allowed_sets": ["/ess/config/dcm/mode", "/sys/a.b=x-1"]},
+    "unpinned": {"__bridge_proxy_pvs_pinned": False},
+}
+
+
+@pytest.mark.parametrize("extra", TERMINATE_VARIANTS.values(), ids=TERMINATE_VARIANTS.keys())
+def test_haproxy_validates_every_terminate_variant(tmp_path, extra):
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    bridge_tls.make_self_signed(tls / "bridge.pem", "pvs-bridge", [LOOPBACK])
+    bridge_tls.make_self_signed(tls / "pvs-pinned.pem", "pvs", [LOOPBACK])
+    variables = loopback_overrides(80) | {
+        "bridge_proxy_https_mode": "terminate",
+        "bridge_proxy_tls_dir": str(tls),
+        **extra,
+    }
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(render_haproxy_cfg(variables))
+    result = check_config(cfg)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_without_a_pin_443_says_why(tmp_path, sim, tls):
+    variables = terminate_overrides(sim, tls, __bridge_proxy_pvs_pinned=False)
+    with RunningHaproxy(tmp_path, variables) as bridge:
+        status, headers, body = Client(bridge, tls).request("GET", "/vars?name=/sys/info/serialnum")
+    assert status == 503
+    assert headers.get("x-pvs-bridge-pvs") == "unpinned"
+    assert b"no pinned certificate" in body

@@ -8,6 +8,7 @@ namespace. Ground truth is the simulator's counters, read through the bridge its
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -37,3 +38,34 @@ def test_attack_table_against_this_guests_haproxy(host):
     assert len(results) == len(proxy_attacks.CASES) >= 80
     failed = [f"{r['name']}: {r['why']} (answers {r['statuses']})" for r in results if not r["ok"]]
     assert failed == [], version
+
+
+def test_the_terminated_443_config_is_valid_for_this_guests_haproxy(host):
+    """The lab's PVS is legacy (no HTTPS, nothing to pin), so the converged config has no
+    re-encrypting server; render the pinned variant and let this guest's haproxy check it
+    (ssl crt, verify required ca-file, req.body, the set= allowlist regex)."""
+    from bridge_cli.proxy_config import render_haproxy_cfg
+
+    folder = "/tmp/pvs-bridge-tls-check"
+    config = render_haproxy_cfg(
+        {
+            "bridge_proxy_tls_dir": folder,
+            "__bridge_proxy_pvs_pinned": True,
+            "bridge_proxy_allowed_sets": ["/sys/telemetryws/enable=1", "/ess/config/dcm/mode"],
+            "bridge_proxy_stats_socket": "",
+            "bridge_proxy_http_port": 18080,
+            "bridge_proxy_stats_port": 18081,
+            "bridge_proxy_https_port": 18443,
+            "bridge_proxy_ws_port": 19002,
+        }
+    )
+    encoded = base64.b64encode(config.encode()).decode()
+    script = (
+        f"set -e; rm -rf {folder}; mkdir -m 700 {folder}; cd {folder}; "
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+        "-subj /CN=t -keyout k.pem -out c.pem 2>/dev/null; cat c.pem k.pem > bridge.pem; "
+        f"cp c.pem pvs-pinned.pem; echo {encoded} | base64 -d > haproxy.cfg; "
+        "/usr/sbin/haproxy -c -f haproxy.cfg; rm -rf " + folder
+    )
+    result = host.run(f"sudo sh -c '{script}'")
+    assert result.rc == 0, result.stdout + result.stderr
