@@ -8,6 +8,7 @@ switch do, and at most one request at a time reaches it over :80 and :443 togeth
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import http.client
@@ -329,3 +330,31 @@ def test_without_a_pin_443_says_why(tmp_path, sim, tls):
     assert status == 503
     assert headers.get("x-pvs-bridge-pvs") == "unpinned"
     assert b"no pinned certificate" in body
+
+
+def test_pypvs_unchanged_through_the_terminated_bridge(bridge, tls, sim):
+    """SunStrong's pypvs (the Home Assistant integration's library) as its users run it:
+    discover, log in, read the gateway, inverters and meters, switch the telemetry on (an
+    allowlisted write); a write that is not allowlisted is refused and reaches nothing."""
+    aiohttp = pytest.importorskip("aiohttp")
+    pvs_module = pytest.importorskip("pypvs.pvs")
+    port = bridge.variables["bridge_proxy_https_port"]
+
+    async def session_run():
+        async with aiohttp.ClientSession() as session:
+            pvs = pvs_module.PVS(session=session, host=f"{LOOPBACK}:{port}", user="ssm_owner")
+            await pvs.discover()
+            await pvs.setup(auth_password=pvs.serial_number[-5:])
+            data = await pvs.update()
+            await pvs.enable_telemetry_websocket()
+            before = proxy_attacks.delta({}, sim.counters()["commands"])
+            with pytest.raises(Exception, match="POST request failed"):
+                await pvs.getVarserver(
+                    "/vars", params={"set": "/ess/config/dcm/mode_param/control_mode=1"}
+                )
+            after = proxy_attacks.delta({}, sim.counters()["commands"])
+            return data, before, after
+
+    data, before, after = asyncio.run(session_run())
+    assert len(data.inverters) == 12 and data.meters
+    assert after == before  # the refused write reached nothing
