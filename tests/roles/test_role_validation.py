@@ -103,10 +103,13 @@ BAD = [
     ("bridge_pvs_link_subnet", "999.27.153.0/24", "is not an IPv4 network"),
     ("bridge_proxy_cache_ttl", 0, "must be a whole number >= 1"),
     ("bridge_proxy_timeout_client", "3 minutes", "is not a haproxy time"),
+    ("bridge_base_watchdog_sec", 0, "whole seconds from 1 to 3600"),
+    ("bridge_base_journal_max_use", "lots", "a size such as 16M"),
     # Types and choices from meta/argument_specs.yml, checked in the same pre-task pass.
     ("bridge_proxy_cache", "maybe", "bridge_proxy_cache"),
     ("bridge_base_upgrade", "sometimes", "bridge_base_upgrade"),
     ("bridge_wifi_network_stack", "wicd", "must be one of"),
+    ("bridge_base_journal_storage", "disk", "must be one of"),
     ("bridge_proxy_compression_types", {"gzip": True}, "bridge_proxy_compression_types"),
 ]
 
