@@ -17,6 +17,7 @@ venv: $(STAMP)
 
 system-deps:
 	@scripts/install-system-deps.sh
+	@scripts/fetch-promtool.sh
 
 lint: venv
 	$(BIN)/ruff check .
