@@ -77,7 +77,8 @@ def test_an_upgrade_of_haproxy_reloads_it_never_restarts_it(host):
         )
         after = haproxy_state(host)
     assert after[:2] == before[:2], (before, after)
-    assert not after[2] & before[2], "the workers were not replaced: no reload"
+    # New workers: a reload (old ones may linger until their connections close: haproxy 2.2).
+    assert after[2] - before[2], "no new worker: haproxy was not reloaded"
 
 
 def test_the_dpkg_hook_reloads_haproxy_when_it_uses_replaced_files(host):
@@ -94,5 +95,5 @@ def test_the_dpkg_hook_reloads_haproxy_when_it_uses_replaced_files(host):
         after = haproxy_state(host)
         maps = host.check_output(f"cat /proc/{after[0]}/maps")
     assert after[:2] == before[:2], (before, after)
-    assert not after[2] & before[2], "the hook did not reload haproxy"
+    assert after[2] - before[2], "no new worker: the hook did not reload haproxy"
     assert "/usr/sbin/haproxy (deleted)" not in maps
