@@ -15,6 +15,8 @@ import platform
 import subprocess
 from pathlib import Path
 
+from bridge_cli.errors import BridgeInputError
+
 FOREIGN = ("armhf",)
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 
@@ -29,9 +31,8 @@ def guest_arch() -> str:
     """The guest architecture asked for (BRIDGE_LAB_ARCH), validated."""
     value = os.environ.get("BRIDGE_LAB_ARCH") or native()
     if value != native() and value not in FOREIGN:
-        raise SystemExit(
-            f"BRIDGE_LAB_ARCH: {value!r} is not allowed; use {native()} or " + ", ".join(FOREIGN)
-        )
+        allowed = ", ".join((native(), *FOREIGN))
+        raise BridgeInputError("BRIDGE_LAB_ARCH", f"{value!r} is not allowed; use {allowed}")
     return value
 
 

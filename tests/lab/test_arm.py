@@ -2,6 +2,9 @@
 stand-in for 32-bit Raspberry Pi OS) converged with the real playbook, re-run without a
 change, and verified with the molecule scenarios' testinfra tests.
 
+Bullseye (dhcpcd, as Raspberry Pi OS Bullseye on a Pi Zero W): NetworkManager (Bookworm,
+Trixie) aborts under qemu-user, whose netlink translation is incomplete (docs/reliability.md).
+
 Slow (everything on the guest is emulated): not in `make test`; `make test-arm` runs it.
 """
 
@@ -40,7 +43,7 @@ def test_an_armhf_bridge_converges_idempotently_and_verifies():
     env = {**os.environ, "BRIDGE_LAB_ARCH": "armhf"}
     lab = Lab(NAME)
     try:
-        up = cli("up", "--name", NAME, "--release", "bookworm", env=env)
+        up = cli("up", "--name", NAME, "--release", "bullseye", env=env)
         assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]
         arch = lab.ssh(["dpkg", "--print-architecture"], capture_output=True, text=True)
         assert arch.stdout.strip() == "armhf", arch
