@@ -56,5 +56,38 @@ def enable_binfmt() -> None:
     entry = BINFMT / "qemu-arm"
     if not entry.exists() or not entry.read_text().startswith("enabled"):
         subprocess.run(["update-binfmts", "--enable", "qemu-arm"], check=True)
-    if "F" not in entry.read_text().split("flags:", 1)[1].split("\n", 1)[0]:
+    _register_with_credentials(entry)
+
+
+OWN_ENTRY = "pvs-bridge-qemu-arm"
+
+
+def _fields(entry: Path) -> dict[str, str]:
+    lines = entry.read_text().splitlines()
+    fields = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
+    fields["flags"] = next(
+        (ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("flags:")), ""
+    )
+    return fields
+
+
+def _register_with_credentials(entry: Path) -> None:
+    """sudo in the guest needs setuid to work under qemu: binfmt's C flag (credentials from
+    the ARM binary, not from qemu). Debian registers qemu-arm with P and F only, so the lab
+    adds its own entry for the same ELF header with P, F and C; the newest entry is matched
+    first (binfmt_misc.rst, "flags")."""
+    own = BINFMT / OWN_ENTRY
+    if own.exists():
+        return
+    f = _fields(entry)
+    if "C" in f["flags"]:
+        return
+    if "F" not in f["flags"]:
         raise RuntimeError("binfmt qemu-arm is registered without the F (fix binary) flag")
+
+    def escaped(hexstr: str) -> str:
+        return "".join(f"\\x{hexstr[i : i + 2]}" for i in range(0, len(hexstr), 2))
+
+    rule = (f":{OWN_ENTRY}:M:{f['offset']}:{escaped(f['magic'])}:{escaped(f['mask'])}:"
+            f"{f['interpreter']}:PFC")  # fmt: skip
+    (BINFMT / "register").write_text(rule)

@@ -120,6 +120,8 @@ def ensure_base(release: str, log=print, root: Path | None = None) -> Path:
     """Return the cached base of `release`, building it first if needed (locked)."""
     topo.release(release)
     path = base_path(release, root)
+    if arch.is_foreign():  # building and booting both run the guest's binaries
+        arch.enable_binfmt()
     if is_complete(path):
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,8 +135,6 @@ def ensure_base(release: str, log=print, root: Path | None = None) -> Path:
         if building.exists():
             shutil.rmtree(building)
         started = time.monotonic()
-        if arch.is_foreign():
-            arch.enable_binfmt()
         log(f"building the {path.name} base image once (debootstrap; a few minutes) ...")
         try:
             _debootstrap(release, building)
