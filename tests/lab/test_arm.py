@@ -33,6 +33,15 @@ pytestmark = [
 ]
 
 
+def known_blocker(out: str) -> bool:
+    """The run stopped at the host name task, on hostnamectl's D-Bus timeout (and nowhere
+    else): known, see docs/reliability.md. Any other failure fails the test."""
+    failed_task = out.rsplit("fatal: [", 1)[0].rsplit("TASK [", 1)[-1]
+    return failed_task.startswith("bridge_base : Set the host name]") and (
+        "Could not get property: Connection timed out" in out
+    )
+
+
 def cli(*args: str, env: dict) -> subprocess.CompletedProcess:
     argv = [sys.executable, "-m", "bridge_cli", "lab", *args]
     return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -48,6 +57,11 @@ def test_an_armhf_bridge_converges_idempotently_and_verifies():
         arch = lab.ssh(["dpkg", "--print-architecture"], capture_output=True, text=True)
         assert arch.stdout.strip() == "armhf", arch
         first = cli("provision", "--name", NAME, env=env)
+        if first.returncode != 0 and known_blocker(first.stdout):
+            pytest.xfail(
+                "bridge_base's 'Set the host name' (hostname module, use: debian = hostnamectl"
+                " in ansible-core 2.19) gets no answer from systemd-hostnamed under qemu-user"
+            )
         assert first.returncode == 0, first.stdout[-4000:]
         again = cli("provision", "--name", NAME, env=env)
         assert again.returncode == 0, again.stdout[-4000:]
