@@ -38,14 +38,15 @@ def wait_check_status(bed, prefix: str, limit: float = 15.0) -> None:
 def test_a_hung_pvs_is_told_apart_from_a_restarting_one(tmp_path):
     with loopback_bridge(haproxy_extra=NO_CACHE) as bed:
         bed.sim.set_fault("hang", seconds=60)
-        wait_check_status(bed, "L4OK")
+        # The role's health check is an HTTP read: a hung PVS makes it time out (L7TOUT).
+        wait_check_status(bed, "L7TOUT", limit=30.0)
         hung = run(bed, timeout=1.0, state_dir=tmp_path).finding("pvs.info")
         bed.sim.set_fault("restarting", seconds=30)
         wait_check_status(bed, "L4CON")
         restarting = run(bed, timeout=1.0, state_dir=tmp_path).finding("pvs.info")
         bed.sim.clear_fault()
     assert hung.status == "fail" and "the PVS is hung" in hung.summary, hung
-    assert "L4OK" in hung.detail
+    assert "L7TOUT" in hung.detail
     assert restarting.status == "fail" and "hung" not in restarting.summary, restarting
     assert "restarting" in restarting.summary
 

@@ -120,7 +120,7 @@ BAD = [
     ("bridge_wifi_network_stack", "wicd", "must be one of"),
     ("bridge_base_journal_storage", "disk", "must be one of"),
     ("bridge_proxy_compression_types", {"gzip": True}, "bridge_proxy_compression_types"),
-    ("bridge_mdns_pvs_serial", "ZT2143; rm -rf", "10-24 upper-case letters and digits"),
+    ("bridge_mdns_pvs_serial", "ZT2143; rm -rf", "allowed: letters A-Z and digits 0-9"),
     ("bridge_mdns_pvs_model", "PVS7", "must be one of"),
     ("bridge_mdns_deny_interfaces", ["eth0 wlan0"], "is not a network interface name"),
     ("bridge_mdns_allow_interfaces", ["eth0"], "needs an interface that is not in"),
