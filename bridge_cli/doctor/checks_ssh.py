@@ -202,16 +202,27 @@ def _output(ctx: Context, name: str) -> tuple[int, str]:
     return ctx.get("ssh_outputs", {}).get(name, (-1, ""))
 
 
+def pvs_link(ctx: Context):
+    """The PVS interface and subnet to judge: what the user typed, else what the roles
+    recorded on the bridge (/etc/ansible/facts.d), else the defaults."""
+    facts = ssh_parsers.parse_facts(_output(ctx, "facts")[1])
+    iface, subnet = ssh_parsers.pvs_link(facts)
+    o = ctx.options
+    interface = o.pvs_interface if o.pvs_interface_given or not iface else iface
+    return interface, subnet or ssh_parsers.PVS_SUBNET
+
+
 def check_lease(ctx: Context) -> Finding:
-    return ssh_parsers.judge_lease(_output(ctx, "addr")[1], ctx.options.pvs_interface)
+    interface, subnet = pvs_link(ctx)
+    return ssh_parsers.judge_lease(_output(ctx, "addr")[1], interface, subnet)
 
 
 def check_default_route(ctx: Context) -> Finding:
-    return ssh_parsers.judge_default_route(_output(ctx, "route")[1], ctx.options.pvs_interface)
+    return ssh_parsers.judge_default_route(_output(ctx, "route")[1], pvs_link(ctx)[0])
 
 
 def check_resolv(ctx: Context) -> Finding:
-    return ssh_parsers.judge_resolv(_output(ctx, "resolv")[1])
+    return ssh_parsers.judge_resolv(_output(ctx, "resolv")[1], pvs_link(ctx)[1])
 
 
 def check_forward(ctx: Context) -> Finding:

@@ -26,6 +26,10 @@ COMMANDS: dict[str, str] = {
     "throttled": "if command -v vcgencmd >/dev/null 2>&1; then vcgencmd get_throttled;"
     " else echo absent; fi",
     "wireless": "cat /proc/net/wireless",
+    # What the roles recorded about this bridge (bridge_pvs_link: interface and subnet;
+    # bridge_proxy: ports, HTTPS mode, PVS pin): the doctor judges against these.
+    "facts": 'for f in /etc/ansible/facts.d/*.fact; do [ -r "$f" ] &&'
+    ' echo "== $(basename "$f" .fact)" && cat "$f" && echo; done; true',
     **HEALTH_COMMANDS,
 }
 _MARK = "@@doctor@@"
@@ -86,7 +90,36 @@ def interface_state(addr_json: str, ifname: str) -> str:
     return "absent"
 
 
-def judge_lease(addr_json: str, ifname: str = "eth0") -> Finding:
+def parse_facts(text: str) -> dict[str, dict]:
+    """The roles' local facts files ("== name" then its JSON), by name; unreadable ones
+    are left out (a fact file is the role's own, never a finding of its own)."""
+    out: dict[str, dict] = {}
+    for block in ("\n" + text).split("\n== ")[1:]:
+        name, _, body = block.partition("\n")
+        try:
+            value = json.loads(body)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            out[name.strip()] = value
+    return out
+
+
+def pvs_link(facts: dict[str, dict]) -> tuple[str | None, ipaddress.IPv4Network | None]:
+    """The PVS interface and subnet bridge_pvs_link recorded (None where it did not)."""
+    link = facts.get("bridge_pvs_link") or {}
+    subnet = None
+    try:
+        subnet = ipaddress.IPv4Network(link["subnet"], strict=False) if link.get("subnet") else None
+    except ValueError:
+        subnet = None
+    iface = link.get("interface") if isinstance(link.get("interface"), str) else None
+    return iface, subnet
+
+
+def judge_lease(
+    addr_json: str, ifname: str = "eth0", subnet: ipaddress.IPv4Network = PVS_SUBNET
+) -> Finding:
     cid = "ssh.eth0_lease"
     if not interface_exists(addr_json, ifname):
         return fail(
@@ -96,7 +129,7 @@ def judge_lease(addr_json: str, ifname: str = "eth0") -> Finding:
             "bridge_pvs_link_interface to the right name",
         )
     addrs = ipv4_addresses(addr_json, ifname)
-    in_pvs = [a for a in addrs if ipaddress.ip_address(a["local"]) in PVS_SUBNET]
+    in_pvs = [a for a in addrs if ipaddress.ip_address(a["local"]) in subnet]
     state = interface_state(addr_json, ifname)
     if in_pvs:
         a = in_pvs[0]
@@ -114,7 +147,7 @@ def judge_lease(addr_json: str, ifname: str = "eth0") -> Finding:
             )
         return fail(
             cid,
-            f"{ifname} has {other}, not an address in the PVS subnet {PVS_SUBNET}: it is"
+            f"{ifname} has {other}, not an address in the PVS subnet {subnet}: it is"
             " plugged into another network",
             "connect eth0 to the PVS's LAN1 port, not to the home router",
         )
@@ -171,7 +204,7 @@ def nameservers(resolv: str) -> list[str]:
     return out
 
 
-def judge_resolv(resolv: str) -> Finding:
+def judge_resolv(resolv: str, subnet: ipaddress.IPv4Network = PVS_SUBNET) -> Finding:
     cid = "ssh.resolv"
     servers = nameservers(resolv)
     if not servers:
@@ -179,7 +212,7 @@ def judge_resolv(resolv: str) -> Finding:
     bad = []
     for s in servers:
         try:
-            if ipaddress.ip_address(s) in PVS_SUBNET:
+            if ipaddress.ip_address(s) in subnet:
                 bad.append(s)
         except ValueError:
             continue
