@@ -6,8 +6,9 @@ has no thermal zone, SD cards rarely report wear, older PVS firmware has no flas
 
 from __future__ import annotations
 
-from bridge_cli.doctor.findings import Finding, fail, info, passed, warn
-from bridge_cli.doctor.pvs_judge import _human_seconds
+# Relative imports, stdlib only: the collection carries a copy (module bridge_health).
+from .findings import Finding, fail, info, passed, warn
+from .findings import human_seconds as _human_seconds
 
 # Run on the bridge in the doctor's one SSH round trip (see ssh_parsers.build_script).
 COMMANDS: dict[str, str] = {

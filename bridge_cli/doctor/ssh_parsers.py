@@ -10,9 +10,10 @@ import ipaddress
 import json
 import re
 
-from bridge_cli.doctor.findings import Finding, fail, info, passed, skip, warn
-from bridge_cli.doctor.health import COMMANDS as HEALTH_COMMANDS
-from bridge_cli.settings import PVS_SUBNET
+# Relative imports, stdlib only: the collection carries a copy (module bridge_health).
+from ..settings import PVS_SUBNET
+from .findings import Finding, fail, info, passed, skip, warn
+from .health import COMMANDS as HEALTH_COMMANDS
 
 COMMANDS: dict[str, str] = {
     "route": "ip -j route show table main",
