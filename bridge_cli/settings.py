@@ -125,7 +125,7 @@ def interface(value: str, field: str = "interface") -> str:
     if not isinstance(value, str) or not _IFACE_RE.match(value):
         raise BridgeInputError(
             field,
-            f"{value!r} is not an interface name; use 1-15 letters, digits, '_', '.' or '-' "
+            f"{value!r} is not a network interface name; use 1-15 letters, digits, '_', '.', '-' "
             "(e.g. eth0, eth1)",
         )
     return value
