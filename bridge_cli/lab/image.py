@@ -22,6 +22,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from bridge_cli import settings
 from bridge_cli.lab import arch
 from bridge_cli.lab import topology as topo
 from bridge_cli.lab.mirror import debian_mirror
@@ -216,11 +217,9 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
     path.chmod(mode)
 
 
-NETWORK_UNITS = {
-    "bullseye": "dhcpcd",
-    "bookworm": "NetworkManager",
-    "trixie": "NetworkManager",
-}
+# The systemd unit of each network stack (netplan renders for NetworkManager on Trixie).
+STACK_UNITS = {"dhcpcd": "dhcpcd", "networkmanager": "NetworkManager", "netplan": "NetworkManager"}
+NETWORK_UNITS = {r: STACK_UNITS[s] for r, s in settings.RELEASE_NETWORK_STACK.items()}
 
 
 def _network_stack(release: str, root: Path) -> None:

@@ -35,7 +35,7 @@ _VALIDATORS = {
 }
 
 
-NETWORK_STACKS = ("dhcpcd", "networkmanager", "netplan")
+NETWORK_STACKS = settings.NETWORK_STACKS
 
 
 

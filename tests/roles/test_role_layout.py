@@ -104,3 +104,14 @@ def test_example_group_vars_show_the_defaults_unless_marked():
         assert values[name] == all_defaults[name], f"{name}: {values[name]!r} is not the default"
         checked += 1
     assert checked >= 8
+
+
+@pytest.mark.parametrize("role", ["bridge_wifi", "bridge_pvs_link"])
+def test_network_stack_choices_are_the_one_list(role):
+    """The argument specs (YAML, read by Ansible) list the stacks settings.py knows."""
+    from bridge_cli import settings
+
+    choices = specs(role)[f"{role}_network_stack"]["choices"]
+    assert choices == ["auto", *settings.NETWORK_STACKS]
+    assert set(settings.RELEASE_NETWORK_STACK) == set(settings.RELEASES)
+    assert set(settings.RELEASE_NETWORK_STACK.values()) == set(settings.NETWORK_STACKS)

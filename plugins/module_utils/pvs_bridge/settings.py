@@ -18,6 +18,13 @@ from functools import lru_cache
 from .errors import BridgeInputError
 from .iso3166 import COUNTRY_CODES
 
+# The Raspberry Pi OS releases a bridge runs, and the network stack each manages its
+# interfaces with (pi-os-first-boot.md): the SD card, the lab, the roles' detection and
+# their argument specs (checked by a test) all take them from here.
+RELEASES = ("bullseye", "bookworm", "trixie")
+NETWORK_STACKS = ("dhcpcd", "networkmanager", "netplan")
+RELEASE_NETWORK_STACK = {"bullseye": "dhcpcd", "bookworm": "networkmanager", "trixie": "netplan"}
+
 PVS_DEFAULT_ADDRESS = "172.27.153.1"
 PVS_SUBNET = ipaddress.ip_network("172.27.153.0/24")
 
