@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -74,19 +72,6 @@ def test_secrets_are_root_only():
         assert 'mode: "0600"' in text, rel
     proxy = (PROJECT_ROOT / "roles" / "bridge_proxy" / "tasks" / "main.yml").read_text()
     assert 'mode: "0640"' in proxy
-
-
-def test_pvs_link_templates_refuse_route_and_dns():
-    base = Path(PROJECT_ROOT / "roles" / "bridge_pvs_link" / "templates")
-    dhcpcd = (base / "dhcpcd.conf.j2").read_text()
-    block = dhcpcd.split("interface {{ bridge_pvs_link_interface }}", 1)[1]
-    assert "nogateway" in block
-    assert "nooption domain_name_servers, domain_name, domain_search" in block
-    assert dhcpcd.index("nodev") < dhcpcd.index("interface {{")
-    nm = (base / "pvs-link.nmconnection.j2").read_text()
-    assert "never-default=true" in nm and "ignore-auto-dns=true" in nm
-    netplan = (base / "netplan.yaml.j2").read_text()
-    assert "use-routes: false" in netplan and "use-dns: false" in netplan
 
 
 def test_example_group_vars_show_the_defaults_unless_marked():
