@@ -24,15 +24,7 @@ from bridge_cli.settings import user as valid_user
 
 @click.command()
 @click.argument("host", metavar="HOST[:PORT]", required=False)
-@click.option(
-    "-i",
-    "--inventory",
-    type=click.Path(path_type=Path),
-    metavar="INVENTORY",
-    help="Take the bridge's address, SSH user, ports and PVS interface from this Ansible "
-    "inventory (with --host); options given here still win.",
-)
-@click.option("--host", "inventory_host", metavar="NAME", help="The bridge's name in --inventory.")
+@description.inventory_options("address, SSH user, ports and PVS interface")
 @click.option(
     "--serial",
     envvar="PVS_SERIAL",
@@ -136,10 +128,8 @@ def doctor(
         raise BridgeInputError("ssh-key", "--ssh-key and --no-ssh exclude each other")
     ctx = click.get_current_context()
     interface_given = ctx.get_parameter_source("pvs_interface") != ParameterSource.DEFAULT
-    if inventory is not None or inventory_host is not None:
-        if inventory is None or inventory_host is None:
-            raise BridgeInputError("inventory", "--inventory and --host go together")
-        described = description.read(inventory, inventory_host)
+    described = description.read_if_asked(inventory, inventory_host)
+    if described is not None:
         values = description.apply_to_options(ctx, described, _FROM_INVENTORY)
         ssh_user, https_port = values["ssh_user"], str(values["https_port"])
         stats_port, pvs_interface = str(values["stats_port"]), values["pvs_interface"]
