@@ -134,4 +134,3 @@ def test_pypvs_through_the_passthrough_bridge(lab, tmp_path):
     assert read["serial"] == SERIAL and read["inverters"] == 12 and read["ess"] >= 1
     assert steps["live"]["connected"] and steps["live"]["pv_p"] is not None
     assert "vars" in proxy_attacks.delta(steps["before"], steps["after"])  # reached the PVS
-
