@@ -65,6 +65,19 @@ def explain_pvs_error(check_id: str, exc: PvsHttpError, ctx: Context, what: str)
             f"and cable, then {_POWER_CYCLE}",
             detail,
         )
+    if exc.kind == "read_timeout" and check_status.startswith("L4OK"):
+        # haproxy's health check is a TCP connect: it passes while the PVS's web server
+        # accepts connections but never answers (a hung dl_cgi), unlike a PVS that is off
+        # (L4TOUT) or restarting (L4CON).
+        queued = f"; {view.queue} request(s) queue behind it" if view and view.queue else ""
+        return fail(
+            check_id,
+            f"{what}: the PVS is hung: it accepts connections (haproxy's check passes) but"
+            f" sends no answer{queued}; a PVS that is down or restarting refuses instead",
+            "a hung PVS often recovers within minutes: run the doctor again in 5 minutes; if"
+            f" it still hangs, {_POWER_CYCLE}",
+            detail,
+        )
     if exc.kind == "haproxy_503":
         if check_status.startswith("L4CON"):
             return fail(
@@ -225,7 +238,7 @@ def check_login(ctx: Context) -> Finding:
             o.address,
             o.https_port,
             o.serial,
-            matches=("/sys/info", "/sys/devices/"),
+            matches=("/sys/info", "/sys/devices/", "/sys/pvs/"),
             timeout=max(o.timeout, 5.0),
         )
     except PvsHttpError as exc:

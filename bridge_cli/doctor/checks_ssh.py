@@ -13,7 +13,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from bridge_cli.doctor import ssh_parsers
+from bridge_cli.doctor import health, ssh_parsers
 from bridge_cli.doctor.context import Context
 from bridge_cli.doctor.findings import Finding, fail, passed, warn
 
@@ -240,3 +240,15 @@ def check_power(ctx: Context) -> Finding:
 
 def check_wifi(ctx: Context) -> Finding:
     return ssh_parsers.judge_wireless(_output(ctx, "wireless")[1])
+
+
+def check_temperature(ctx: Context) -> Finding:
+    return health.judge_temperature(_output(ctx, "temperature")[1])
+
+
+def check_uptime(ctx: Context) -> Finding:
+    return health.judge_uptime(_output(ctx, "uptime")[1])
+
+
+def check_sdcard(ctx: Context) -> Finding:
+    return health.judge_sdcard(_output(ctx, "sdcard")[1])

@@ -11,6 +11,7 @@ import json
 import re
 
 from bridge_cli.doctor.findings import Finding, fail, info, passed, skip, warn
+from bridge_cli.doctor.health import COMMANDS as HEALTH_COMMANDS
 from bridge_cli.settings import PVS_SUBNET
 
 COMMANDS: dict[str, str] = {
@@ -25,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "throttled": "if command -v vcgencmd >/dev/null 2>&1; then vcgencmd get_throttled;"
     " else echo absent; fi",
     "wireless": "cat /proc/net/wireless",
+    **HEALTH_COMMANDS,
 }
 _MARK = "@@doctor@@"
 
@@ -309,7 +311,7 @@ def parse_throttled(text: str) -> int | None:
 def judge_throttled(text: str) -> Finding:
     cid = "ssh.power"
     if text.strip() == "absent":
-        return skip(cid, "no vcgencmd on the bridge (not a Raspberry Pi OS image)")
+        return skip(cid, "not reported: no vcgencmd on the bridge (not a Raspberry Pi OS image)")
     value = parse_throttled(text)
     if value is None:
         return info(cid, f"vcgencmd get_throttled said {text.strip()[:60]!r}")

@@ -112,10 +112,13 @@ BAD = [
     ("bridge_proxy_client_maxconn", 0, "must be a whole number >= 1"),
     ("bridge_proxy_health_check_path", "/x?Command=Set", "absolute paths"),
     ("bridge_proxy_global_maxconn", 100, "must be at least"),
+    ("bridge_base_watchdog_sec", 0, "whole seconds from 1 to 3600"),
+    ("bridge_base_journal_max_use", "lots", "a size such as 16M"),
     # Types and choices from meta/argument_specs.yml, checked in the same pre-task pass.
     ("bridge_proxy_cache", "maybe", "bridge_proxy_cache"),
     ("bridge_base_upgrade", "sometimes", "bridge_base_upgrade"),
     ("bridge_wifi_network_stack", "wicd", "must be one of"),
+    ("bridge_base_journal_storage", "disk", "must be one of"),
     ("bridge_proxy_compression_types", {"gzip": True}, "bridge_proxy_compression_types"),
     ("bridge_mdns_pvs_serial", "ZT2143; rm -rf", "10-24 upper-case letters and digits"),
     ("bridge_mdns_pvs_model", "PVS7", "must be one of"),
