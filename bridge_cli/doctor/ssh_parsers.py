@@ -12,6 +12,7 @@ import re
 
 from bridge_cli.doctor.findings import Finding, fail, info, passed, skip, warn
 from bridge_cli.doctor.health import COMMANDS as HEALTH_COMMANDS
+from bridge_cli.doctor.newfw import COMMANDS as NEWFW_COMMANDS
 from bridge_cli.settings import PVS_SUBNET
 
 COMMANDS: dict[str, str] = {
@@ -27,6 +28,7 @@ COMMANDS: dict[str, str] = {
     " else echo absent; fi",
     "wireless": "cat /proc/net/wireless",
     **HEALTH_COMMANDS,
+    **NEWFW_COMMANDS,
 }
 _MARK = "@@doctor@@"
 
