@@ -123,6 +123,33 @@ def test_pypvs_through_the_terminated_bridge(lab):
     check_pypvs(run_pypvs(lab))
 
 
+def doctor(lab, tmp_path) -> dict[str, dict]:
+    """`bridge-cli doctor --json` from the home namespace, with its SSH checks."""
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    argv = [sys.executable, "-m", "bridge_cli", "doctor", lab.bridge_address,
+            "--ssh-user", lab.ssh_user, "--ssh-key", str(lab.ssh_key_path),
+            "--ssh-known-hosts", str(known), "--json", "--timeout", "5"]  # fmt: skip
+    proc = lab.run_home(argv, capture_output=True, text=True, timeout=300)
+    assert proc.returncode in (0, 1), proc.stderr
+    return {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
+
+
+@pytest.mark.timeout(600)
+def test_doctor_tells_the_new_firmware_side(lab, tmp_path):
+    """Issue 12 item 6 on a real provisioned bridge: the generation, :443 terminated with
+    the bridge's certificate, the PVS still the pinned one, the mDNS advertisement, what the
+    guard lets through (the facts read over SSH)."""
+    c = doctor(lab, tmp_path)
+    assert c["pvs.firmware"]["status"] == "info" and "build 61845" in c["pvs.firmware"]["summary"]
+    assert c["bridge.https"]["status"] == "pass", c["bridge.https"]
+    assert "terminated on the bridge" in c["bridge.https"]["summary"]
+    assert c["ssh.pvs_pin"]["status"] == "pass", c["ssh.pvs_pin"]
+    assert c["ssh.mdns"]["status"] == "pass", c["ssh.mdns"]
+    assert "_pvs6._tcp" in c["ssh.mdns"]["summary"]
+    assert "/sys/telemetryws/enable=1" in c["ssh.guard_allows"]["summary"]
+
+
 @pytest.mark.timeout(900)
 def test_pypvs_through_the_passthrough_bridge(lab, tmp_path):
     """Pass-through: TLS ends at the PVS, the bridge sees no request; pypvs still works,
@@ -134,3 +161,5 @@ def test_pypvs_through_the_passthrough_bridge(lab, tmp_path):
     assert read["serial"] == SERIAL and read["inverters"] == 12 and read["ess"] >= 1
     assert steps["live"]["connected"] and steps["live"]["pv_p"] is not None
     assert "vars" in proxy_attacks.delta(steps["before"], steps["after"])  # reached the PVS
+    https = doctor(lab, tmp_path)["bridge.https"]
+    assert https["status"] == "info" and "passed through" in https["summary"], https
