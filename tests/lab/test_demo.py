@@ -98,7 +98,8 @@ def run_role(lab, tmp_path, *extra: str) -> None:
     """Only the bridge_mdns role, with extra variables, on the provisioned lab bridge."""
     playbook = tmp_path / "mdns.yml"
     playbook.write_text(
-        "- hosts: bridges\n  become: true\n  gather_facts: false\n  roles: [bridge_mdns]\n"
+        "- hosts: bridges\n  become: true\n  gather_facts: false\n"
+        "  roles: [pvs_bridge.bridge.bridge_mdns]\n"
     )
     proc = subprocess.run(
         [tool("ansible-playbook"), "-i", str(lab.write_inventory()), str(playbook), *extra],
