@@ -19,7 +19,15 @@ system-deps:
 	@scripts/install-system-deps.sh
 	@scripts/fetch-promtool.sh
 
+# ansible-lint looks in ~/.ansible/collections before the checkout's link: a copy of this
+# collection installed there (by `ansible-galaxy collection install`, or by an older
+# molecule prerun) would hide the checkout's roles and modules. The checkout is the source.
+STALE_COPY := $(HOME)/.ansible/collections/ansible_collections/pvs_bridge/bridge
+
 lint: venv
+	@if [ -d "$(STALE_COPY)" ] && [ ! -L "$(STALE_COPY)" ]; then \
+	    echo "note: removing an installed copy of pvs_bridge.bridge that hides this checkout: $(STALE_COPY)"; \
+	    rm -rf "$(STALE_COPY)"; fi
 	$(BIN)/ruff check .
 	$(BIN)/yamllint -s .
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --offline -q

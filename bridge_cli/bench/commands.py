@@ -46,10 +46,15 @@ def build_options(
     peer_keys=(),
     mixed_duration=None,
     outage=None,
+    only_new_firmware=False,
 ):
     from bridge_cli.bench.runner import Options
 
     _validate_output(Path(output), "output")
+    if only_new_firmware and not Path(output).is_file():
+        raise BridgeInputError(
+            "output", f"{output} does not exist; --only-new-firmware adds to an existing report"
+        )
     if json_output:
         _validate_output(Path(json_output), "json")
     topo.lab_name(f"{lab_prefix}-bookworm", "lab-prefix")
@@ -87,6 +92,8 @@ def build_options(
     opts = Options.quick_defaults(**kw) if quick else Options(**kw)
     if lab is not None:
         opts.lab = lab
+    if only_new_firmware:
+        opts.only_new_firmware, opts.lab = True, False
     if opts.lab and os.geteuid() != 0:
         raise BridgeInputError("lab", "the lab parts need root; run as root or add --no-lab")
     return opts
@@ -178,6 +185,12 @@ def build_options(
     default=None,
     help="Seconds the simulated PVS stays down in the down-and-back check [default: 45].",
 )
+@click.option(
+    "--only-new-firmware",
+    is_flag=True,
+    help="Measure only section 8 (the 2025 firmware's API) and replace it in the existing "
+    "--output report; the other sections stay as they were.",
+)
 def bench(
     output,
     json_output,
@@ -194,6 +207,7 @@ def bench(
     peer_keys,
     mixed_duration,
     outage,
+    only_new_firmware,
 ) -> None:
     """Measure the bridge and write BENCHMARKS.md (see README.md).
 
@@ -205,7 +219,7 @@ def bench(
     Full run (root, about 10 minutes): bridge-cli lab bench --output BENCHMARKS.md
     Smoke run (loopback only, under a minute): bridge-cli lab bench --quick -o /tmp/b.md
     """
-    from bridge_cli.bench.runner import run
+    from bridge_cli.bench.runner import run, run_new_firmware_only
 
     args = sys.argv[1:]
     if args[:2] == ["lab", "bench"]:
@@ -229,19 +243,35 @@ def bench(
             peer_keys,
             mixed_duration,
             outage,
+            only_new_firmware,
         )
     except BridgeInputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    results = run(opts, log=lambda m: click.echo(m, err=True))
+    log = lambda m: click.echo(m, err=True)  # noqa: E731
+    if opts.only_new_firmware:
+        results = run_new_firmware_only(opts, log=log)
+        failed = _new_firmware_failed(results)
+        if failed:
+            click.echo(f"bench: not measured: {', '.join(failed)} (see {opts.output})", err=True)
+            sys.exit(1)
+        return
+    results = run(opts, log=log)
     failed = _failed_parts(results)
     if failed:
         click.echo(f"bench: not measured: {', '.join(failed)} (see {opts.output})", err=True)
         sys.exit(1)
 
 
+def _new_firmware_failed(results: dict) -> list[str]:
+    section = results.get("newfw", {})
+    if "error" in section:
+        return ["newfw"]
+    return [f"newfw {k}" for k, v in section.items() if isinstance(v, dict) and "error" in v]
+
+
 def _failed_parts(results: dict) -> list[str]:
-    failed = [
+    failed = _new_firmware_failed(results) + [
         k
         for k in ("compression", "protection", "mixed", "peerchecks", "cachefill")
         if "error" in results.get(k, {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from bridge_cli.bench import peerreport
+from bridge_cli.bench import newfwreport, peerreport
 from bridge_cli.bench.stats import ms, secs
 
 TARGETS = {
@@ -703,9 +703,10 @@ class Report:
         self.provisioning()
         self.doctor()
         self.footprint()
-        lines, summary = peerreport.section(self.r)
-        self.add(*lines)
-        self.summary += summary
+        for part in (peerreport, newfwreport):
+            lines, summary = part.section(self.r)
+            self.add(*lines)
+            self.summary += [tuple(row) for row in summary]
         body = self.lines[body_start:]
         self.lines = []
         self.add(

@@ -25,6 +25,8 @@ from bridge_cli.bench import (
     compression,
     machine,
     mixed,
+    newfw,
+    newfwreport,
     peerchecks,
     peers,
     protection,
@@ -52,6 +54,11 @@ class Options:
     mixed_duration: float = 120.0
     outage: float = 45.0
     command: str = "bridge-cli lab bench"
+    # The 2025 firmware's API (section 8): reads per path, handshake seconds, poll seconds.
+    newfw_requests: int = 300
+    handshake_seconds: float = 10.0
+    newfw_poll_duration: float = 60.0
+    only_new_firmware: bool = False
 
     @classmethod
     def quick_defaults(cls, **kw) -> Options:
@@ -66,6 +73,9 @@ class Options:
             "doctor_runs": 1,
             "mixed_duration": 10.0,
             "outage": 3.0,
+            "newfw_requests": 50,
+            "handshake_seconds": 2.0,
+            "newfw_poll_duration": 12.0,
         }
         base.update(kw)
         return cls(**base)
@@ -175,6 +185,7 @@ def run(opts: Options, log=print) -> dict:
         log=log,
     )
     _guard(results, "cachefill", cachefill.measure, (1,), not opts.quick, log=log)
+    _guard(results, "newfw", measure_new_firmware, opts, log)
     if opts.lab:
         results["lab"] = run_lab(opts, log)
         _guard(results, "doctor_loopback", doctor_loopback, opts.doctor_runs)
@@ -184,6 +195,34 @@ def run(opts: Options, log=print) -> dict:
     results["wall"] = time.monotonic() - started
     write(opts, results)
     log(f"bench: wrote {opts.output} in {results['wall']:.0f} s")
+    return results
+
+
+def measure_new_firmware(opts: Options, log) -> dict:
+    return newfw.measure(
+        opts.newfw_requests, opts.handshake_seconds, opts.newfw_poll_duration, log=log
+    )
+
+
+def run_new_firmware_only(opts: Options, log=print) -> dict:
+    """Only section 8, spliced into the existing report at opts.output (its other
+    sections and their summary rows stay as the last full run wrote them)."""
+    started = time.monotonic()
+    results: dict = {
+        "command": opts.command,
+        "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": machine.facts(),
+    }
+    _guard(results, "newfw", measure_new_firmware, opts, log)
+    results["wall"] = time.monotonic() - started
+    path = Path(opts.output)
+    text = newfwreport.splice(path.read_text(encoding="utf-8"), results)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    if opts.json_output:
+        Path(opts.json_output).write_text(json.dumps(results, indent=1, default=str) + "\n")
+    log(f"bench: section 8 of {opts.output} replaced in {results['wall']:.0f} s")
     return results
 
 

@@ -6,6 +6,7 @@ from bridge_cli.doctor import checks_bridge as b
 from bridge_cli.doctor import checks_history as h
 from bridge_cli.doctor import checks_pvs as p
 from bridge_cli.doctor import checks_ssh as s
+from bridge_cli.doctor import newfw as n
 from bridge_cli.doctor.context import Context
 from bridge_cli.doctor.findings import Finding, skip
 from bridge_cli.doctor.runner import Check
@@ -40,6 +41,9 @@ SSH_CHECKS = [
     Check("ssh.temperature", _ssh(s.check_temperature), "the Pi's temperature"),
     Check("ssh.uptime", _ssh(s.check_uptime), "when the bridge last booted"),
     Check("ssh.sdcard", _ssh(s.check_sdcard), "SD card: writable, no errors, wear if reported"),
+    Check("ssh.pvs_pin", _ssh(n.check_pin), "the PVS's certificate still matches the pin"),
+    Check("ssh.mdns", _ssh(n.check_mdns), "the PVS is advertised over mDNS (avahi)"),
+    Check("ssh.guard_allows", _ssh(n.check_guard_allows), "what the read-only guard lets through"),
 ]
 
 
@@ -170,6 +174,14 @@ def all_checks(ssh: bool = True) -> list[Check]:
         "ssh.connect", s.check_connect if ssh else _no_ssh, "SSH to the bridge (key auth)"
     )
     checks.append(connect)
+    checks.append(
+        Check(
+            "bridge.https",
+            n.check_https,
+            ":443's mode (terminated or passed through) and the bridge certificate's expiry",
+            after=("pvs.firmware", "ssh.connect"),
+        )
+    )
     for c in SSH_CHECKS:
         checks.append(Check(c.id, c.fn, c.title, needs=("ssh.connect",)))
     return checks

@@ -13,9 +13,13 @@ import hashlib
 import logging
 from pathlib import Path
 
-from bridge_cli.doctor import onbridge, ssh_parsers
+from bridge_cli.doctor import newfw, onbridge, ssh_parsers
 from bridge_cli.doctor.context import Context
 from bridge_cli.doctor.findings import Finding, fail, passed, warn
+
+# The checks of the bridge itself (onbridge, shared with verify.yml) plus the doctor's
+# 2025-firmware checks (newfw: certificate pin, mDNS, guard), in one SSH round trip.
+DOCTOR_SCRIPT = ssh_parsers.build_script({**ssh_parsers.COMMANDS, **newfw.COMMANDS})
 
 
 def fingerprint(key) -> str:
@@ -104,7 +108,7 @@ def run_ssh(ctx: Context) -> tuple[dict, dict]:
         chan = client.get_transport().open_session(timeout=o.timeout)
         chan.settimeout(max(o.timeout * 3, 10.0))
         chan.exec_command("sh -s")
-        chan.sendall(onbridge.SCRIPT.encode())
+        chan.sendall(DOCTOR_SCRIPT.encode())
         chan.shutdown_write()
         chunks = []
         while True:

@@ -180,3 +180,20 @@ def test_section_7_compares_every_peer(quick):
     for key in OTHERS:
         if "skipped" not in results["peerchecks"].get(key, {}):
             assert f"| 7. pvs-bridge vs {results['peerchecks'][key]['label']} |" in text
+
+
+def test_new_firmware_section_measured_through_the_real_bridge(quick):
+    """Section 8: both :443 modes answered the reads, haproxy did real handshakes, and the
+    three pypvs pollers reached the PVS one at a time (its own counters)."""
+    results, text, _ = quick
+    data = results["newfw"]
+    for part in ("latency", "handshakes", "pollers"):
+        assert "error" not in data[part], data[part]
+    for kind in ("new_connection", "keep_alive"):
+        assert data["latency"][kind]["terminate"]["count"] == data["latency"]["requests"]
+    assert data["handshakes"]["handshakes"] > 0 and data["handshakes"]["failed"] == 0
+    assert data["pollers"]["peak"] == 1
+    assert data["pollers"]["commands"].get("vars", 0) > 0
+    assert sum(c["errors"] for c in data["pollers"]["clients"]) == 0
+    assert "## 8. The 2025 firmware's API (:443)" in text
+    assert "| 8c. Three pypvs clients every 10 s: PVS peak concurrency | 1 | 1 | met |" in text

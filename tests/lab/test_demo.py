@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bridge_cli import proxy_attacks
 from bridge_cli.lab import Lab, netns
+from bridge_cli.lab import topology as topo
 from bridge_cli.lab.provision import ansible_env, tool
 
 pytestmark = [
@@ -134,3 +136,48 @@ def test_verify_playbook_runs_the_doctors_checks_on_the_bridge(demo):
     for check_id in ("ssh.eth0_lease", "ssh.default_route", "ssh.resolv", "ssh.haproxy"):
         assert f"{check_id} pass" in out.stdout, check_id
     assert "the read-only guard refuses writes" in out.stdout
+
+
+EXPORTER = Path(__file__).with_name("exporter_probe.py")
+
+
+def pvs_commands(lab) -> dict:
+    """The simulator's counters, asked inside the PVS namespace (never from the host)."""
+    code = (
+        "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen("
+        f"'http://{topo.PVS_ADDRESS}/_sim/counters', timeout=10).read().decode())"
+    )
+    argv = netns.exec_argv(lab.pvs_ns, [sys.executable, "-c", code])
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["commands"]
+
+
+def exporter(lab, action: str) -> dict:
+    argv = netns.exec_argv(lab.home_ns, [sys.executable, str(EXPORTER), action, lab.bridge_address])
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.timeout(900)
+def test_sunpower_pvs_exporter_through_the_bridge(demo):
+    """sunpower-pvs-exporter (PyPI, legacy API), unchanged, pointed at the bridge: every
+    inverter and meter exported; its session's write command refused (403), reaching
+    nothing (the simulator's counters)."""
+    lab, result = demo
+    assert result.returncode == 0, result.stdout[-3000:]
+    before = pvs_commands(lab)
+    scraped = exporter(lab, "scrape")
+    families = scraped["families"]
+    assert families.get("sunpower_pvs_inverter_ac_power_watts") == 12, scraped
+    assert families.get("sunpower_pvs_power_meter_net_energy_watt_hours") == 2, scraped
+    assert families.get("sunpower_pvs_device_state") == 15, scraped  # PVS + 2 meters + 12
+    reached = proxy_attacks.delta(before, pvs_commands(lab))
+    assert set(reached) <= {"Start", "Get_Comm", "GridProfileGet", "DeviceList", "Stop"}
+    # Its reads went through (prometheus_client also collects once when it registers the
+    # collector, so twice; DeviceList may come from the bridge's cache).
+    assert reached.get("Start", 0) >= 1 and reached.get("Get_Comm", 0) >= 1
+    before = pvs_commands(lab)
+    wrote = exporter(lab, "write")
+    assert wrote["statuses"] == [403], wrote
+    assert proxy_attacks.delta(before, pvs_commands(lab)) == {}

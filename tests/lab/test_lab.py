@@ -236,12 +236,22 @@ def test_down_removes_everything_and_cache_stays_pristine(base, lab):
     assert image.is_complete(path)
 
 
+@pytest.fixture()
+def own_lab(base):
+    """A lab of this test's own: the module's lab is taken down by the tests before."""
+    the_lab = Lab("pytest-wheel", "bookworm")
+    the_lab.down()
+    the_lab.up(log=lambda m: None)
+    yield the_lab
+    the_lab.down()
+
+
 def test_installed_wheel_provisions_in_check_mode_from_outside_the_checkout(
-    lab, installed_wheel, tmp_path
+    own_lab, installed_wheel, tmp_path
 ):
     """`pip install` of the built wheel (not editable) gives a bridge-cli whose provision
     finds its own playbook, roles and filters: a real --check run against the lab bridge."""
-    inventory = lab.write_inventory()
+    inventory = own_lab.write_inventory()
     env = {
         "PATH": f"{installed_wheel}:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME": str(tmp_path),
