@@ -28,6 +28,8 @@ lint: venv
 	@if [ -d "$(STALE_COPY)" ] && [ ! -L "$(STALE_COPY)" ]; then \
 	    echo "note: removing an installed copy of pvs_bridge.bridge that hides this checkout: $(STALE_COPY)"; \
 	    rm -rf "$(STALE_COPY)"; fi
+	@# ansible.cfg finds the collection (this checkout) through .ansible/collections: link it.
+	@$(BIN)/python -c "from bridge_cli.resources import collections_path; collections_path()"
 	$(BIN)/ruff check .
 	$(BIN)/yamllint -s .
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --offline -q
