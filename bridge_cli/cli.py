@@ -69,9 +69,11 @@ def _register() -> None:
     from bridge_cli.pvs.commands import pvs
     from bridge_cli.sdcard.commands import sdcard
     from bridge_cli.simulator.commands import simulate
+    from bridge_cli.soak.commands import soak
 
     for command in (pvs, sdcard, simulate, lab, provision, doctor):
         cli.add_command(command)
+    lab.add_command(soak, name="soak")  # the soak imports the lab, never the other way
 
 
 _register()
