@@ -16,7 +16,10 @@ def _s(value: float | None) -> str:
 
 
 def _hour(h: float) -> str:
-    return f"{int(h):02d}:{int(round((h % 1) * 60)) % 60:02d}"
+    """Site time of day; an event pushed past midnight by late ones says so."""
+    minutes = int(round(h * 60))
+    text = f"{minutes // 60 % 24:02d}:{minutes % 60:02d}"
+    return text if minutes < 24 * 60 else f"{text} (+1 day)"
 
 
 def _bytes(n: float | None) -> str:
