@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gzip
 import http.client
 import json
@@ -74,6 +75,15 @@ def classify_legacy(status: int, headers: dict, body: bytes) -> tuple[str, dict]
     return "error", {"detail": f"HTTP {status}" + (" (bridge guard)" if guard else "")}
 
 
+def error_name(exc: BaseException) -> str:
+    """The exception's class, and for a bare OSError its errno (ENETUNREACH, ...)."""
+    name = type(exc).__name__
+    number = getattr(exc, "errno", None)
+    if name == "OSError" and number in errno.errorcode:
+        return f"OSError {errno.errorcode[number]}"
+    return name
+
+
 def classify_probe(status: int, headers: dict, body: bytes) -> tuple[str, dict]:
     if status == 200:
         return "ok", {}
@@ -98,7 +108,7 @@ def legacy_once(
             facts["cached"] = True
         return outcome, facts
     except (OSError, http.client.HTTPException, EOFError) as exc:
-        return "error", {"detail": type(exc).__name__}
+        return "error", {"detail": error_name(exc)}
     finally:
         conn.close()
 

@@ -111,6 +111,7 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
             + procs.tail(work / "clients.log")
         )
     log(f"soak: day started; first answer through the bridge after {first - day_start:.1f} s")
+    steady = None
     timeline: list[dict] = []
     calm_peaks: list[int | None] = []
     previous_end = None
@@ -120,6 +121,8 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
         begin = day_start + start_offset(plan, event, previous_end)
         _sleep_until(begin)
         calm_peaks.append(_peak(_counters(lab)))
+        if event.key == "power_cut":  # the writes of normal operation end here
+            steady = (time.time(), guest.upper_usage(upper)["bytes"])
         before = guest.haproxy_state(lab)
         _reset(lab)
         hour = plan.hour_at(time.time() - day_start)
@@ -130,7 +133,7 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
         after = guest.haproxy_state(lab)
         counters = _counters(lab)
         item = {
-            "key": event.key, "title": event.title, "how": event.how, "hour": round(hour, 2),
+            "key": event.key, "title": event.title, "how": event.describe(), "hour": round(hour, 2),
             "planned_hour": event.hour, "seconds": event.seconds, **moments,
             "window_end": window_end,
             "served_again_after": None if served_at is None else served_at - moments["fault_end"],
@@ -156,6 +159,8 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
     calm_peaks.append(_peak(_counters(lab)))
     (work / "stop").touch()
     usage = guest.upper_usage(upper)
+    if steady is None:
+        steady = (time.time(), usage["bytes"])
     final_haproxy = guest.haproxy_state(lab)
     deadline = time.monotonic() + 200
     while procs.alive(clients_pid) and time.monotonic() < deadline:
@@ -181,6 +186,8 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
             "upper_end": usage["bytes"],
             "written": guest.written_since(usage["files"], day_start),
             "seconds": wall,
+            "steady_bytes": steady[1] - disk_start,
+            "steady_seconds": steady[0] - day_start,
         },
     }
 

@@ -102,12 +102,12 @@ def upper_usage(upper: Path) -> dict:
             except OSError:
                 continue
             total += st.st_blocks * 512
-            files.append((st.st_mtime, st.st_size, os.path.relpath(path, upper)))
+            files.append((st.st_mtime, st.st_blocks * 512, os.path.relpath(path, upper)))
     return {"bytes": total, "files": files}
 
 
 def written_since(files: list[tuple[float, int, str]], since: float, top: int = 6) -> dict:
-    """Sizes of the files (re)written after `since` (epoch s), and the largest of them."""
+    """Allocated bytes of the files (re)written after `since` (epoch s), and the largest."""
     recent = [(size, path) for mtime, size, path in files if mtime >= since]
     recent.sort(reverse=True)
     return {

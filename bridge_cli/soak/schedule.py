@@ -22,29 +22,34 @@ class Event:
     title: str
     hour: float  # time of day it starts, site time (0-24)
     seconds: float  # how long the fault lasts, real seconds
-    how: str  # what the soak does, for the report
+    how: str  # what the soak does, for the report: a format string of seconds and extra
     extra: dict = field(default_factory=dict)  # per kind: delay, return step, dhcp delay
+
+    def describe(self) -> str:
+        return self.how.format(seconds=self.seconds, **self.extra)
 
 
 def full_events() -> tuple[Event, ...]:
     return (
         Event("pvs_reboot", "Nightly PVS reboot", 3.0, 90,
-              "simulator offline (connections refused) 90 s, then boots; its 12 inverters "
-              "reappear in DeviceList one every 5 s", {"return_step": 5.0}),
+              "simulator offline (connections refused) {seconds:g} s, then boots; its 12 "
+              "inverters reappear in DeviceList one every {return_step:g} s",
+              {"return_step": 5.0}),
         Event("hung_cgi", "Hung dl_cgi", 6.5, 180,
-              "simulator fault `hang`: TCP accepted, no HTTP answer, for 3 minutes"),
+              "simulator fault `hang`: TCP accepted, no HTTP answer, for {seconds:g} s"),
         Event("slow_devicelist", "DeviceList takes over a minute", 9.0, 150,
-              "simulator fault `slow_scan`: every DeviceList answers after 70 s, for 2.5 "
-              "minutes", {"delay": 70.0}),
+              "simulator fault `slow_scan`: every DeviceList answers after {delay:g} s, for "
+              "{seconds:g} s", {"delay": 70.0}),
         Event("firmware_2025", "Firmware update legacy -> 2025", 12.5, 60,
-              "simulator offline 60 s, then boots as build 61846 (HTTPS API with login; "
-              "the old ?Command= API answers 403)", {"build": 61846}),
+              "simulator offline {seconds:g} s, then boots as build {build} (HTTPS API with "
+              "login; the old ?Command= API answers 403)", {"build": 61846}),
         Event("wifi_down", "Home WiFi down", 16.0, 120,
-              "`ip -n <home ns> link set home0 down`, 2 minutes, then up"),
+              "`ip -n <home ns> link set home0 down`, {seconds:g} s, then up"),
         Event("power_cut", "Bridge power cut, PVS DHCP late", 20.0, 10,
               "guest killed hard (nspawn and the guest's PID 1, SIGKILL; its interfaces "
-              "lose their addresses), off 10 s, booted again with the PVS side's DHCP "
-              "server stopped; DHCP back 150 s after power-on", {"dhcp_delay": 150.0}),
+              "lose their addresses), off {seconds:g} s, booted again with the PVS side's "
+              "DHCP server stopped; DHCP back {dhcp_delay:g} s after power-on",
+              {"dhcp_delay": 150.0}),
     )  # fmt: skip
 
 

@@ -26,7 +26,7 @@ def soak(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("soak")
     argv = [
         sys.executable, "-m", "bridge_cli", "lab", "soak", "--quick", "--only", "pvs_reboot",
-        "--day-minutes", "1.5", "--lab-name", NAME,
+        "--day-minutes", "1", "--lab-name", NAME,
         "--output", str(tmp / "RELIABILITY.md"), "--json", str(tmp / "soak.json"),
     ]  # fmt: skip
     try:

@@ -144,6 +144,7 @@ def _results(needed_hand=False, peak=1, errors_after=0):
         "summary": {"events": [{"inside": tally, "after": after}], "before_first": tally,
                     "outside_total": errors_after, "day": tally},
         "disk": {"upper_start": 1000, "upper_end": 5096, "seconds": 1800.0,
+                 "steady_bytes": 4096, "steady_seconds": 1800.0,
                  "written": {"count": 2, "bytes": 4096,
                              "largest": [{"path": "/var/log/x", "bytes": 4096}]}},
     }  # fmt: skip
