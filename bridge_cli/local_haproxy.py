@@ -35,6 +35,9 @@ UNPRIVILEGED_OVERRIDES: dict = {
     "bridge_proxy_chroot": "",
     "bridge_proxy_stats_socket": "",
     "bridge_proxy_user": "",
+    # TLS termination needs the bridge's certificate and the PVS's pinned one, which the
+    # role makes on the Pi; a test that wants it sets the mode and bridge_proxy_tls_dir.
+    "bridge_proxy_https_mode": "passthrough",
 }
 
 

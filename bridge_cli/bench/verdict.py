@@ -63,13 +63,11 @@ IDEAS: dict[str, str] = {
     "gzip": "taken already: gzip of the PVS's text",
     "memory": "the role's 1 MB cache and the serial hop cost memory; kept: the cache is "
     "what protects the PVS (bridge_proxy_cache_total_max_size_mb can shrink it)",
-    "recovery": "the role health-checks the PVS (check inter 10s, fall 3, rise 2): after "
-    "an outage longer than three checks haproxy takes it out of service, and checks it "
-    "again only every 10 s (downinter and fastinter default to inter), so clients wait for "
-    "two good checks after the PVS is back, while a proxy without checks forwards at once. "
-    "Idea to take, measured in this run (the note under the checks table): `fastinter 1s "
-    "downinter 2s` on the check (roles/bridge_proxy), so a PVS that is back is seen within "
-    "seconds while a healthy one is still checked only every 10 s",
+    "recovery": "the role health-checks the PVS with a cheap HTTP read; a PVS that stops "
+    "answering is taken out of service after two failed checks and, once it answers again, "
+    "is seen at the next check (`fastinter 1s downinter 2s`: idea taken from an earlier "
+    "run of this benchmark, which measured 16 s with haproxy's defaults), while a proxy "
+    "without checks forwards at once but makes every reader wait out a hung PVS",
     "outage": "varnish keeps DeviceList 600 s and so answers it through a PVS restart; "
     "the role's 120 s cache answers it only within 120 s of the last fetch. Idea: serve "
     "stale answers while the PVS is down (varnish's grace); haproxy 2.6's cache has no "

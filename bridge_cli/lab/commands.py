@@ -8,7 +8,6 @@ import sys
 
 import click
 
-from bridge_cli.bench.commands import bench
 from bridge_cli.errors import BridgeInputError
 from bridge_cli.lab import topology as topo
 
@@ -162,7 +161,3 @@ def _require_up(the_lab) -> None:
         raise BridgeFailure(
             f"lab {the_lab.name!r} is not up (bridge-cli lab up --name {the_lab.name})"
         )
-
-
-# `lab bench` (the measurements behind BENCHMARKS.md) lives in its own package.
-lab.add_command(bench, name="bench")

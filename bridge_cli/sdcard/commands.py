@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from bridge_cli import secrets, settings
+from bridge_cli import description, secrets, settings
+from bridge_cli.errors import BridgeInputError
 from bridge_cli.sdcard import config, detect, sshkeys, writer
 
 PASSWORD = secrets.SecretSource(
@@ -121,6 +122,21 @@ def _source(src: secrets.SecretSource, **names: str) -> secrets.SecretSource:
     metavar="FILE",
     help="Read the WiFi passphrase from FILE (else $BRIDGE_WIFI_PSK, else a prompt).",
 )
+@click.option(
+    "-i",
+    "--inventory",
+    type=click.Path(path_type=Path),
+    metavar="INVENTORY",
+    help="Take the host's values (name, user, WiFi, country, time zone, locale) from this "
+    "Ansible inventory; options given here still win. Needs --host.",
+)
+@click.option("--host", "inventory_host", metavar="NAME", help="The bridge's name in --inventory.")
+@click.option(
+    "--vault-password-file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Opens the inventory's vault, so its WiFi passphrase is used too.",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be written (secrets masked).")
 @click.option(
     "--force",
@@ -141,6 +157,9 @@ def write(
     locale_: str | None,
     password_file: Path | None,
     wifi_psk_file: Path | None,
+    inventory: Path | None,
+    inventory_host: str | None,
+    vault_password_file: Path | None,
     dry_run: bool,
     force: bool,
 ) -> None:
@@ -174,6 +193,17 @@ def write(
     (see README.md).
     """
     release = config.release_choice(release)
+    inventory_psk = None
+    if inventory is not None or inventory_host is not None:
+        if inventory is None or inventory_host is None:
+            raise BridgeInputError("inventory", "--inventory and --host go together")
+        described = description.read(inventory, inventory_host, vault_password_file)
+        ctx = click.get_current_context()
+        values = description.apply_to_options(ctx, described, _FROM_INVENTORY)
+        hostname, user, wifi_ssid = values["hostname"], values["user"], values["wifi_ssid"]
+        wifi_country, timezone = values["wifi_country"], values["timezone"]
+        locale_ = values["locale_"]
+        inventory_psk = described.secrets.get("wifi_psk")
     card = config.validate(
         hostname=hostname,
         user=user,
@@ -199,7 +229,12 @@ def write(
     keys = sshkeys.read_all(ssh_keys)
     password = _read(PASSWORD, password_file, user=card.user)
     settings.login_password(password.value)
-    passphrase = _read(WIFI_PSK, wifi_psk_file, ssid=repr(card.wifi_ssid))
+    if inventory_psk is not None and wifi_psk_file is None and not os.environ.get(
+        secrets.WIFI_PSK_ENV
+    ):
+        passphrase = secrets.SecretValue(inventory_psk, f"inventory {inventory}")
+    else:
+        passphrase = _read(WIFI_PSK, wifi_psk_file, ssid=repr(card.wifi_ssid))
     settings.wifi_passphrase(passphrase.value)
 
     plan = writer.plan(boot, release, card, keys, password.value, passphrase.value, force)
@@ -210,6 +245,17 @@ def write(
         return
     written = writer.apply(plan)
     click.echo(render_result(plan, written))
+
+
+# sdcard write option -> the bridge description's field (bridge_cli/description.py)
+_FROM_INVENTORY = {
+    "hostname": "hostname",
+    "user": "user",
+    "wifi_ssid": "wifi_ssid",
+    "wifi_country": "wifi_country",
+    "timezone": "timezone",
+    "locale_": "locale",
+}
 
 
 def _read(src: secrets.SecretSource, file: Path | None, **names: str) -> secrets.SecretValue:

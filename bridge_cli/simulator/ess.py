@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bridge_cli.simulator import solar
+from bridge_cli.simulator.formats import INSTALLED_AT, fmt_iso, fmt_time, num
 
-if TYPE_CHECKING:
-    from bridge_cli.simulator.model import SiteModel
+
+class Site(Protocol):
+    """What the battery model needs of the site (simulator.model.SiteModel)."""
+
+    timezone: str
 
 ESS_SERIAL = "00001ABC1234_01234567890ABCDEF"
 
 
-def _soc(model: SiteModel, t: float) -> float:
+def _soc(model: Site, t: float) -> float:
     """State of charge 0..1: charges with the sun, drains in the evening."""
     _, hour = solar.local_day_hour(t, model.timezone)
     if hour < 8:
@@ -22,8 +26,7 @@ def _soc(model: SiteModel, t: float) -> float:
     return max(0.2, 0.99 - 0.08 * (hour - 15))
 
 
-def ess_devices(model: SiteModel, now: float) -> list[dict]:
-    from bridge_cli.simulator.model import fmt_time, num
+def ess_devices(model: Site, now: float) -> list[dict]:
 
     cur = fmt_time(now)
     data = fmt_time(now - now % 5)
@@ -82,7 +85,7 @@ def ess_devices(model: SiteModel, now: float) -> list[dict]:
     ]  # fmt: skip
 
 
-def ess_power_kw(model: SiteModel, t: float) -> float:
+def ess_power_kw(model: Site, t: float) -> float:
     """Battery power, kW: negative while charging (midday), positive while discharging."""
     _, hour = solar.local_day_hour(t, model.timezone)
     if 8 <= hour < 15:
@@ -92,9 +95,8 @@ def ess_power_kw(model: SiteModel, t: float) -> float:
     return 0.1
 
 
-def ess_status(model: SiteModel, now: float) -> dict:
+def ess_status(model: Site, now: float) -> dict:
     """/cgi-bin/dl_cgi/energy-storage-system/status (shape approximated from public clients)."""
-    from bridge_cli.simulator.model import fmt_iso
 
     soc = _soc(model, now)
     stamp = fmt_iso(now - now % 5)
@@ -141,8 +143,7 @@ def ess_status(model: SiteModel, now: float) -> dict:
     }
 
 
-def ess_vars(model: SiteModel, now: float) -> dict[str, str]:
-    from bridge_cli.simulator.model import INSTALLED_AT, fmt_iso, num
+def ess_vars(model: Site, now: float) -> dict[str, str]:
 
     t = now - now % 5
     soc = _soc(model, t)

@@ -33,7 +33,7 @@ from bridge_cli.simulator.varserver import (
 )
 
 if TYPE_CHECKING:
-    from bridge_cli.simulator.server import SimulatorServer
+    from bridge_cli.simulator.contract import Simulator
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -47,7 +47,7 @@ class _Drop(Exception):
 class PVSHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = SERVER
-    sim: SimulatorServer  # set on the per-listener subclass
+    sim: Simulator  # set on the per-listener subclass
     scheme = "http"
     disable_nagle_algorithm = True  # headers and body go out in separate writes
 
@@ -329,6 +329,6 @@ class PVSHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-def handler_for(sim: SimulatorServer, scheme: str) -> type[PVSHandler]:
+def handler_for(sim: Simulator, scheme: str) -> type[PVSHandler]:
     """A handler class bound to one simulator and one listener's scheme."""
     return type(f"PVSHandler_{scheme}", (PVSHandler,), {"sim": sim, "scheme": scheme})

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bridge_cli.simulator import solar
+from bridge_cli.simulator.formats import INSTALLED_AT, fmt_iso, fmt_time, num  # noqa: F401
 
 NEW_FIRMWARE_BUILD = 61840  # builds from this one on serve the authenticated HTTPS API
 LEGACY_BUILD = 41001
@@ -22,7 +23,6 @@ LEGACY_BUILD = 41001
 PVS5_NEW_FIRMWARE_BUILD = 5408
 PVS5_LEGACY_BUILD = 5002
 PVS_MODELS = ("PVS6", "PVS5")
-INSTALLED_AT = 1634231450.0  # 2021-10-14T17:10:50Z, the guide's commissioning date
 DEFAULT_SERIAL = "ZT214385001823A0748"
 INVERTER_PEAK_KW = 0.30  # one SPR-X22-360 AC module, derated
 GRID_SECONDS = 300  # the supervisor's DATATIME grid
@@ -39,21 +39,6 @@ def parse_build(value: str | int, field: str = "build") -> int | str:
     if text.isdigit() and 1 <= int(text) <= 999999:
         return int(text)
     raise BridgeInputError(field, f"{value!r}: use 'legacy' or a build number (1-999999)")
-
-
-def fmt_time(t: float) -> str:
-    """The PVS's "2021,10,27,07,25,00" UTC format."""
-    return time.strftime("%Y,%m,%d,%H,%M,%S", time.gmtime(t))
-
-
-def fmt_iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-
-
-def num(value: float, places: int = 4) -> str:
-    """Numbers as the PVS writes them: strings, trailing zeros trimmed."""
-    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 @dataclass

@@ -23,7 +23,7 @@ import struct
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bridge_cli.simulator.server import SimulatorServer
+    from bridge_cli.simulator.contract import Simulator
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -72,7 +72,7 @@ def read_frame(sock: socket.socket) -> tuple[int, bytes]:
     return b1 & 0x0F, payload
 
 
-def live_params(sim: SimulatorServer) -> dict:
+def live_params(sim: Simulator) -> dict:
     variables = sim.varserver.variables()
     prefix = "/sys/livedata/"
     params: dict = {}
@@ -87,7 +87,7 @@ def live_params(sim: SimulatorServer) -> dict:
 
 
 class TelemetryHandler(socketserver.BaseRequestHandler):
-    sim: SimulatorServer
+    sim: Simulator
 
     def handle(self) -> None:
         sock: socket.socket = self.request

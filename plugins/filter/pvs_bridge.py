@@ -12,7 +12,11 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.pvs_bridge.bridge.plugins.module_utils.pvs_bridge import psk, settings
+from ansible_collections.pvs_bridge.bridge.plugins.module_utils.pvs_bridge import (
+    bridge_tls,
+    psk,
+    settings,
+)
 from ansible_collections.pvs_bridge.bridge.plugins.module_utils.pvs_bridge.errors import (
     BridgeInputError,
 )
@@ -75,6 +79,38 @@ def pvs_bridge_invalid(value, kind: str, field: str) -> str:
     return ""
 
 
+def pvs_bridge_tls_invalid(certificate: str, key: str, field: str = "bridge_proxy_tls") -> str:
+    """'' when CERTIFICATE and KEY (files on the controller) are a PEM certificate and its
+    unencrypted key, or both empty (the bridge makes its own); else one line."""
+    if not certificate and not key:
+        return ""
+    if not certificate or not key:
+        return f"{field}_certificate / {field}_key: give both files, or neither"
+    try:
+        bridge_tls.load_certificate(certificate, f"{field}_certificate")
+        bridge_tls.check_key_matches(certificate, key, f"{field}_key")
+    except BridgeInputError as exc:
+        return str(exc)
+    return ""
+
+
+_SET_ENTRY_RE = re.compile(r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*(=[A-Za-z0-9_.:-]*)?$")
+
+
+def _allowed_set(value, field):
+    """A new-API variable path (/sys/telemetryws/enable) with an optional =value."""
+    if not isinstance(value, str) or not _SET_ENTRY_RE.match(value) or "/../" in value + "/":
+        raise BridgeInputError(
+            field,
+            f"{value!r} is not a variable path such as /sys/telemetryws/enable=1 "
+            "(letters, digits, _ . - between /, then optionally =value)",
+        )
+    return value
+
+
+_VALIDATORS["allowed_set"] = _allowed_set
+
+
 def pvs_bridge_wifi_psk(passphrase: str, ssid: str) -> str:
     """The 64-hex raw PSK for ``ssid`` (as wpa_passphrase writes); a raw PSK passes through."""
     return psk.wifi_psk(ssid, passphrase)
@@ -122,6 +158,7 @@ class FilterModule:
     def filters(self):
         return {
             "invalid": pvs_bridge_invalid,
+            "tls_invalid": pvs_bridge_tls_invalid,
             "wifi_psk": pvs_bridge_wifi_psk,
             "wpa_ssid": pvs_bridge_wpa_ssid,
             "nm_ssid": pvs_bridge_nm_ssid,

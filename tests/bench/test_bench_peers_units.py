@@ -270,11 +270,16 @@ def test_fast_check_idea_changes_only_the_pvs_check_and_haproxy_accepts_it(tmp_p
     from bridge_cli.bench import loopback
     from bridge_cli.local_haproxy import check_config
 
-    config, _, _ = loopback.role_config(8080)
+    role, _, _ = loopback.role_config(8080)
+    # The role has taken the idea: nothing to add to it, and its own row measures it.
+    assert "fastinter" in role and peerchecks.fast_check_config(role) is None
+    # The guide's configuration (a check without fastinter) is what the idea changes.
+    config = role.replace(" fastinter 1s", "").replace(" downinter 2s", "")
+    assert "fastinter" not in config
     tuned = peerchecks.fast_check_config(config)
     assert tuned is not None
     changed = [b for a, b in zip(config.splitlines(), tuned.splitlines(), strict=True) if a != b]
-    assert len(changed) == 1 and changed[0].endswith(f"check inter 10s {peerchecks.FAST_CHECK}")
+    assert len(changed) == 1 and changed[0].endswith(peerchecks.FAST_CHECK)
     assert peerchecks.fast_check_config("backend x\n    server s 1.2.3.4:80\n") is None
     if peers.missing("role"):
         pytest.skip(peers.missing("role"))

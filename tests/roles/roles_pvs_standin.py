@@ -10,6 +10,9 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# The bridge's HTTP health check (roles/bridge_proxy): answered, counted apart.
+HEALTH_CHECK_AGENT = "pvs-bridge-health-check"
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -20,6 +23,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, with_body: bool) -> None:
         stand_in = self.server
+        if self.headers.get("User-Agent") == HEALTH_CHECK_AGENT:
+            self._health_check(with_body)
+            return
         with stand_in.lock:
             stand_in.requests.append((self.command, self.path))
             stand_in.headers.append({k.lower(): v for k, v in self.headers.items()})
@@ -42,6 +48,17 @@ class _Handler(BaseHTTPRequestHandler):
             with stand_in.lock:
                 stand_in.in_flight -= 1
 
+    def _health_check(self, with_body: bool) -> None:
+        with self.server.lock:
+            self.server.health_checks += 1
+        body = b'{"supervisor": {}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if with_body:
+            self.wfile.write(body)
+
     def do_GET(self):
         self._answer(True)
 
@@ -63,6 +80,7 @@ class PvsStandIn(ThreadingHTTPServer):
         self.requests: list[tuple[str, str]] = []
         self.headers: list[dict[str, str]] = []
         self.in_flight = 0
+        self.health_checks = 0
         self.peak = 0
         self.delay = delay
         self.release = threading.Event()

@@ -24,6 +24,7 @@ from roles_haproxy import (
 )
 from roles_pvs_standin import PvsStandIn
 
+from bridge_cli.bridge_tls import make_self_signed
 from bridge_cli.local_haproxy import LocalHaproxy
 from bridge_cli.proxy_config import render_guide_haproxy_cfg, render_haproxy_cfg, role_defaults
 
@@ -66,7 +67,6 @@ READS = [
     ("GET", "/cgi-bin/dl_cgi?Command=Get_Comm"),
     ("GET", "/cgi-bin/dl_cgi?Command=GetCellPurchased"),
     ("GET", "/cgi-bin/dl_cgi?Command=GetDiscoveryProgress"),
-    ("GET", "/cgi-bin/dl_cgi?command=devicelist"),
     ("GET", "/cgi-bin/dl_cgi/supervisor/info"),
     ("GET", "/cgi-bin/dl_cgi/devices/list"),
     ("GET", "/"),
@@ -81,6 +81,11 @@ WRITES = [
     ("GET", "/cgi-bin/dl_cgi?Command=SetCellPurchased"),
     ("GET", "/cgi-bin/dl_cgi?command=setcellpurchased"),
     ("GET", "/cgi-bin/dl_cgi?COMMAND=SETCELLPURCHASED"),
+    # The PVS reads Command= case-sensitively: anything else is not a read it knows.
+    ("GET", "/cgi-bin/dl_cgi?command=DeviceList"),
+    ("GET", "/cgi-bin/dl_cgi?Command=devicelist"),
+    ("GET", "/cgi-bin/dl_cgi/devices/list?Command=SetCellPurchased"),
+    ("GET", "/cgi-bin/dl_cgi/supervisor/info?x=1"),
     ("GET", "/cgi-bin/dl_cgi?Command=GridProfileRefresh"),
     ("GET", "/cgi-bin/dl_cgi?Command=DeviceList&Command=SetCellPurchased"),
     ("GET", "/cgi-bin/dl_cgi?Command=DeviceList&command=SetCellPurchased"),
@@ -303,11 +308,15 @@ def test_stats_page_is_read_only_and_hides_the_version(proxy):
     assert status == 403
 
 
-def test_prometheus_metrics(proxy):
+def test_prometheus_metrics_without_the_version(proxy):
     status, headers, body = request(proxy.stats, "GET", "/metrics")
     assert status == 200
-    assert b"haproxy_process_" in body
     assert b'proxy="pvs_http"' in body
+    version = LocalHaproxy("", []).version().split()[2]  # "HAProxy version 2.6.12-1 ..."
+    assert version.encode() not in body
+    assert b"build_info" not in body
+    # A client asking for the global scope itself does not get it either.
+    assert b"build_info" not in request(proxy.stats, "GET", "/metrics?scope=global")[2]
 
 
 def test_stats_auth_when_configured(tmp_path, pvs):
@@ -370,7 +379,10 @@ def test_haproxy_validates_every_variant(tmp_path, overrides):
 
 def test_production_defaults_validate_as_the_role_renders_them(tmp_path):
     cfg = tmp_path / "haproxy.cfg"
-    text = render_haproxy_cfg()
+    # The TLS files the role makes on the Pi (bridge certificate, PVS pin), here in tmp.
+    make_self_signed(tmp_path / "bridge.pem", "pvs-bridge", ["127.0.0.1"])
+    make_self_signed(tmp_path / "pvs-pinned.pem", "pvs", ["127.0.0.1"])
+    text = render_haproxy_cfg({"bridge_proxy_tls_dir": str(tmp_path)})
     cfg.write_text(text)
     assert text.startswith("#\n# Managed by")
     directives = [line.strip() for line in text.splitlines() if not line.strip().startswith("#")]

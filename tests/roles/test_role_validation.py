@@ -103,6 +103,15 @@ BAD = [
     ("bridge_pvs_link_subnet", "999.27.153.0/24", "is not an IPv4 network"),
     ("bridge_proxy_cache_ttl", 0, "must be a whole number >= 1"),
     ("bridge_proxy_timeout_client", "3 minutes", "is not a haproxy time"),
+    ("bridge_proxy_client_networks", ["192.168.1.0/33"], "is not an IPv4 network"),
+    ("bridge_proxy_allowed_sets", ["/ess/x=1;set=/y"], "is not a variable path"),
+    ("bridge_proxy_allowed_sets", ["ess/config"], "is not a variable path"),
+    ("bridge_proxy_https_mode", "offload", "terminate"),
+    ("bridge_proxy_tls_certificate", "/etc/hostname", "give both files, or neither"),
+    ("bridge_proxy_client_networks", ["192.168.1.1/24"], "is not an IPv4 network"),
+    ("bridge_proxy_client_maxconn", 0, "must be a whole number >= 1"),
+    ("bridge_proxy_health_check_path", "/x?Command=Set", "absolute paths"),
+    ("bridge_proxy_global_maxconn", 100, "must be at least"),
     # Types and choices from meta/argument_specs.yml, checked in the same pre-task pass.
     ("bridge_proxy_cache", "maybe", "bridge_proxy_cache"),
     ("bridge_base_upgrade", "sometimes", "bridge_base_upgrade"),
@@ -120,6 +129,31 @@ def test_bad_setting_stops_the_play_naming_the_variable(tmp_path, name, value, e
     result = run_asserts(tmp_path, GOOD | {name: value})
     assert result.returncode != 0
     assert name in result.stdout
+    assert expected in result.stdout
+
+
+@pytest.mark.parametrize("which", ["certificate", "key", "other key"])
+def test_a_tls_file_that_is_not_one_stops_the_play_in_one_line(tmp_path, which):
+    from bridge_cli.bridge_tls import make_self_signed
+
+    good, other = tmp_path / "good.pem", tmp_path / "other.pem"
+    make_self_signed(good, "pvs-bridge", ["127.0.0.1"])
+    make_self_signed(other, "pvs-bridge", ["127.0.0.1"])
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    cert, key = {"certificate": (junk, good), "key": (good, junk), "other key": (good, other)}[
+        which
+    ]
+    # A PEM file holding both certificate and key serves as either (the key is read from it).
+    if which == "other key":
+        expected = "is not the key of"
+    elif which == "key":
+        expected = "bridge_proxy_tls_key: " + str(junk) + " is not an unencrypted PEM private key"
+    else:
+        expected = "bridge_proxy_tls_certificate: " + str(junk) + " is not a PEM certificate"
+    variables = GOOD | {"bridge_proxy_tls_certificate": str(cert), "bridge_proxy_tls_key": str(key)}
+    result = run_asserts(tmp_path, variables)
+    assert result.returncode != 0
     assert expected in result.stdout
 
 

@@ -115,7 +115,9 @@ def test_guard_refuses_post_from_the_home_side():
 def test_stats_page_and_metrics_from_the_home_side():
     page = home_curl(f"http://{LAB.bridge_address}:8080/;csv")
     assert "pvs_http,pvs," in page
-    assert "haproxy_process_" in home_curl(f"http://{LAB.bridge_address}:8080/metrics")
+    metrics = home_curl(f"http://{LAB.bridge_address}:8080/metrics")
+    assert 'haproxy_frontend_current_sessions{proxy="pvs_http"}' in metrics
+    assert "build_info" not in metrics and "version" not in metrics  # the global scope is left out
     post = home_curl(
         "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data", "action=maint",
         f"http://{LAB.bridge_address}:8080/",

@@ -1,0 +1,122 @@
+"""The role's TLS tasks (roles/bridge_proxy/tasks/tls.yml) run for real on this machine.
+
+ansible-playbook (connection local) runs the tasks with the real openssl, into a temporary
+folder, against the 2025-firmware simulator's HTTPS port: the bridge certificate is made
+(key 0600, the right names), kept on a second run, made again when it would expire soon;
+the PVS's certificate is pinned, and pinned again only when asked. The role's handler is
+replaced by a harmless one: nothing on this machine is restarted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography import x509
+
+from bridge_cli import bridge_tls
+from bridge_cli.provision import PROJECT_ROOT, ansible_environment, ansible_playbook_path
+from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="the tasks make root-owned files"),
+    pytest.mark.skipif(not shutil.which("openssl"), reason="openssl not installed"),
+]
+
+TASKS = PROJECT_ROOT / "roles" / "bridge_proxy" / "tasks" / "tls.yml"
+
+
+def run_tasks(tmp_path: Path, variables: dict) -> dict:
+    """Run tls.yml once; the play's recap as {'changed': n, 'failed': n}."""
+    playbook = tmp_path / "tls.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "The bridge_proxy TLS tasks",
+                    "hosts": "localhost",
+                    "connection": "local",
+                    "gather_facts": True,
+                    "tasks": [{"ansible.builtin.import_tasks": str(TASKS)}],
+                    "handlers": [
+                        {"name": "Restart haproxy", "ansible.builtin.debug": {"msg": "restart"}}
+                    ],
+                }
+            ],
+            sort_keys=False,
+        )
+    )
+    extra = tmp_path / "vars.json"
+    extra.write_text(json.dumps(variables))
+    env = ansible_environment() | {
+        "ANSIBLE_CACHE_PLUGIN": "memory",
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+    }
+    result = subprocess.run(
+        [ansible_playbook_path(), "-i", "localhost,", str(playbook), "-e", f"@{extra}",
+         "-e", f"ansible_python_interpreter={sys.executable}"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    recap = result.stdout.rsplit("PLAY RECAP", 1)[1]
+    return {key: int(recap.split(f"{key}=", 1)[1].split()[0]) for key in ("changed", "failed")}
+
+
+@pytest.fixture(scope="module")
+def pvs():
+    config = SimulatorConfig(latency="none", firmware=61845, ws_port=None)
+    with SimulatorServer(config) as sim:
+        yield sim
+
+
+def test_certificate_made_kept_renewed_and_pvs_pinned(tmp_path, pvs):
+    folder = tmp_path / "tls"
+    variables = {
+        "bridge_proxy_tls_dir": str(folder),
+        "bridge_proxy_tls_hostname": "pvs-bridge",
+        "bridge_proxy_tls_certificate": "",
+        "bridge_proxy_tls_key": "",
+        "bridge_proxy_tls_days": 825,
+        "bridge_proxy_tls_renew_days": 30,
+        "bridge_proxy_pvs_address": "127.0.0.1",
+        "bridge_proxy_pvs_https_port": int(pvs.https_url.rsplit(":", 1)[1]),
+        "bridge_proxy_pvs_repin": False,
+    }
+    assert run_tasks(tmp_path, variables)["changed"] >= 2
+    pem = folder / "bridge.pem"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(pem.stat().st_mode) == 0o600
+    cert = x509.load_pem_x509_certificate(pem.read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {"pvs-bridge", "pvs-bridge.local"} <= set(names.get_values_for_type(x509.DNSName))
+    assert b"PRIVATE KEY" in pem.read_bytes()
+    presented = bridge_tls.presented_certificate(
+        "127.0.0.1", variables["bridge_proxy_pvs_https_port"]
+    )
+    pin = folder / "pvs-pinned.pem"
+    assert pin.read_text().strip() == presented.strip()
+
+    # A second run changes nothing (no new certificate, no new pin, no restart).
+    assert run_tasks(tmp_path, variables)["changed"] == 0
+    assert x509.load_pem_x509_certificate(pem.read_bytes()) == cert
+
+    # Expiring within the renewal window (here: renew 900 days ahead of 825): made again.
+    assert run_tasks(tmp_path, variables | {"bridge_proxy_tls_renew_days": 900})["changed"] >= 1
+    assert x509.load_pem_x509_certificate(pem.read_bytes()) != cert
+
+    # Another PVS: the pin stays until a re-pin is asked for.
+    bridge_tls.make_self_signed(tmp_path / "other.pem", "other", ["127.0.0.1"])
+    other = (tmp_path / "other.pem").read_text().split("-----BEGIN PRIVATE KEY-----")[0]
+    pin.write_text(other)
+    run_tasks(tmp_path, variables)
+    assert pin.read_text() == other
+    run_tasks(tmp_path, variables | {"bridge_proxy_pvs_repin": True})
+    assert pin.read_text().strip() == presented.strip()
