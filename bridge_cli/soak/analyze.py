@@ -26,9 +26,10 @@ def served(record: dict) -> bool:
     return record["outcome"] in ("ok", "locked") and not record.get("cached")
 
 
-def first_served_after(records: list[dict], t: float) -> float | None:
-    """The end of the soak probe's first answer from the PVS that started after `t`."""
-    ends = [r["end"] for r in records if r["kind"] == "probe" and served(r) and r["start"] >= t]
+def first_served_after(records: list[dict], t: float, kind: str = "probe") -> float | None:
+    """The end of the first answer from the PVS that a `kind` client (the soak's probe, or
+    the pypvs clients after the firmware update) started after `t`."""
+    ends = [r["end"] for r in records if r["kind"] == kind and served(r) and r["start"] >= t]
     return min(ends) if ends else None
 
 

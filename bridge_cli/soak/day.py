@@ -63,11 +63,11 @@ def _clients_argv(lab, plan: Plan, work: Path, until: float) -> list[str]:
     ])  # fmt: skip
 
 
-def _wait_served(work: Path, since: float, timeout: float) -> float | None:
+def _wait_served(work: Path, since: float, timeout: float, kind: str = "probe") -> float | None:
     """The end of the first answer from the PVS through the bridge after `since`."""
     deadline = time.time() + timeout
     while True:
-        found = analyze.first_served_after(analyze.load(work / "requests.jsonl"), since)
+        found = analyze.first_served_after(analyze.load(work / "requests.jsonl"), since, kind)
         if found is not None or time.time() > deadline:
             return found
         time.sleep(1)
@@ -128,7 +128,10 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
         hour = plan.hour_at(time.time() - day_start)
         log(f"soak: {hour:05.2f} h  {event.title} ({event.seconds:g} s)")
         moments = events.ACTIONS[event.key](lab, event, ctx)
-        served_at = _wait_served(work, moments["fault_end"], plan.recovery_limit)
+        # After the firmware update "served" means the 2025 API through the bridge: what
+        # the new-firmware clients get (the probe's old API answers 403 from then on).
+        kind = "pypvs" if event.key == "firmware_2025" and plan.pypvs_clients else "probe"
+        served_at = _wait_served(work, moments["fault_end"], plan.recovery_limit, kind)
         window_end = served_at if served_at is not None else time.time()
         after = guest.haproxy_state(lab)
         counters = _counters(lab)
@@ -137,6 +140,7 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
             "planned_hour": event.hour, "seconds": event.seconds, **moments,
             "window_end": window_end,
             "served_again_after": None if served_at is None else served_at - moments["fault_end"],
+            "served_by": kind,
             "needed_hand": served_at is None,
             "peak": _peak(counters),
             "haproxy_before": before, "haproxy_after": after,

@@ -131,11 +131,12 @@ def render(r: dict, command: str) -> str:
         "Errors are requests that got no answer from the PVS: refused, timed out, or an "
         "error status from the bridge (legacy / pypvs in brackets). A request counts "
         "inside an event's window when it overlaps the time from the fault's start until "
-        "the bridge served a fresh answer again (not from its cache); the calm spell after "
-        'is the time until the next event. "Served again" counts from the moment the '
-        'fault ended (PVS back, link up, DHCP answering). "Needed a hand" would be a bridge '
-        f"that did not serve again within {plan['recovery_limit']:.0f} s without anyone "
-        "touching it; the soak never touches it."
+        "the bridge served a fresh answer again (the soak's probe, `Get_Comm`, which the "
+        "bridge never caches; after the firmware update the pypvs clients' first update); "
+        'the calm spell after is the time until the next event. "Served again" counts from '
+        'the moment the fault ended (PVS back, link up, DHCP answering). "Needed a hand" '
+        f"is a bridge that did not serve again within {plan['recovery_limit']:.0f} s "
+        "without anyone touching it; the soak never touches it."
     )
     add("")
     add(

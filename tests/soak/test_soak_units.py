@@ -103,6 +103,7 @@ def test_summarise_splits_inside_and_outside_the_windows():
         _rec(30, 31, "error", detail="ConnectionResetError"),  # calm after: outside
     ]
     assert analyze.first_served_after(records, 16) == 22
+    assert analyze.first_served_after(records, 0, kind="pypvs") is None  # its only one failed
     timeline = [{"key": "hung_cgi", "fault_start": 10, "fault_end": 16, "window_end": 22}]
     s = analyze.summarise(records, timeline, 0, 40)
     inside, after = s["events"][0]["inside"], s["events"][0]["after"]
