@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -196,6 +197,20 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
     }
 
 
+def _commit() -> str | None:
+    """The product's git commit (the roles the bridge was provisioned with)."""
+    from bridge_cli.resources import PROJECT_ROOT
+
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "describe", "--always", "--dirty"],
+            capture_output=True, text=True, timeout=10,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() or None
+
+
 def run(opts: Options, log=print) -> dict:
     """Up + provision a lab, the day, down (unless keep_lab). Returns the results."""
     work = opts.workdir or Path(f"/var/lib/pvs-bridge/soak-{opts.lab_name}")
@@ -204,7 +219,10 @@ def run(opts: Options, log=print) -> dict:
     lab = SoakLab(opts.lab_name, opts.release, inverters=INVERTERS, latency="realistic")
     lab.plan = opts.plan
     started = time.time()
-    results: dict = {"release": opts.release, "lab": opts.lab_name, "started": started}
+    results: dict = {
+        "release": opts.release, "lab": opts.lab_name, "started": started,
+        "commit": _commit(),
+    }  # fmt: skip
     try:
         lab.up(log=log)
         t = time.monotonic()

@@ -71,7 +71,8 @@ def render(r: dict, command: str) -> str:
     )
     add(
         f"- Bridge: lab guest `{r['release']}`, provisioned with playbooks/site.yml "
-        f"({r.get('provision_seconds', 0):.0f} s), role defaults"
+        f"({r.get('provision_seconds', 0):.0f} s), role defaults, commit "
+        f"`{r.get('commit') or 'unknown'}`"
     )
     add(
         f"- Clients through the bridge: {plan['pollers']} legacy DeviceList pollers (every "
