@@ -2,9 +2,11 @@
 
     python -m bridge_cli.soak.clients HOST --log FILE --until EPOCH [--pollers 20 ...]
 
-- Legacy pollers: each asks the bridge for `/cgi-bin/dl_cgi?Command=DeviceList` on a
-  fresh connection every `interval` s (gzip accepted, 120 s timeout, like the Home
-  Assistant "sunpower" integration), and reads the inverter count and the PVS's uptime.
+- Legacy pollers (each from its own address with `--sources`: 20 devices of the home,
+  not one host with 20 connections): each asks the bridge for
+  `/cgi-bin/dl_cgi?Command=DeviceList` on a fresh connection every `interval` s (gzip
+  accepted, 120 s timeout, like the Home Assistant "sunpower" integration), and reads
+  the inverter count and the PVS's uptime.
 - The soak's probe: `Command=Get_Comm` (not cached by the bridge) every second; its
   answers tell when the PVS is reachable through the bridge again after a fault.
 - New-firmware clients: SunStrong's `pypvs` (discover, login, update), unchanged, through
@@ -93,9 +95,15 @@ def classify_probe(status: int, headers: dict, body: bytes) -> tuple[str, dict]:
 
 
 def legacy_once(
-    host: str, port: int, path: str = DEVICE_LIST, timeout: float = LEGACY_TIMEOUT
+    host: str,
+    port: int,
+    path: str = DEVICE_LIST,
+    timeout: float = LEGACY_TIMEOUT,
+    source: str | None = None,
 ) -> tuple[str, dict]:
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn = http.client.HTTPConnection(
+        host, port, timeout=timeout, source_address=(source, 0) if source else None
+    )
     try:
         conn.request("GET", path, headers={"Accept-Encoding": "gzip"})
         response = conn.getresponse()
@@ -125,7 +133,8 @@ def legacy_poller(index: int, args, log: Log, offset: float) -> None:
             time.sleep(min(pause, 1.0))
             continue
         start = time.time()
-        outcome, facts = legacy_once(args.host, args.port)
+        source = args.sources[index % len(args.sources)] if args.sources else None
+        outcome, facts = legacy_once(args.host, args.port, source=source)
         log.write({"kind": "legacy", "client": index, "start": round(start, 3),
                    "end": round(time.time(), 3), "outcome": outcome, **facts})  # fmt: skip
         due += args.interval
@@ -212,6 +221,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pypvs", type=int, default=3)
     p.add_argument("--pypvs-interval", type=float, default=10.0)
     p.add_argument("--probe-interval", type=float, default=1.0, help="0: no probe")
+    p.add_argument(
+        "--sources",
+        type=lambda text: [a for a in text.split(",") if a],
+        default=[],
+        help="comma-separated source addresses, one per poller (each poller a home device)",
+    )
     return p
 
 

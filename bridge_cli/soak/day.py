@@ -54,13 +54,29 @@ def restart_simulator(lab: SoakLab, log) -> None:
     lab._start_simulator(log)
 
 
-def _clients_argv(lab, plan: Plan, work: Path, until: float) -> list[str]:
+POLLER_ADDRESSES = "10.77.0.{}"  # .201-.220: outside the home DHCP range (.100-.200)
+
+
+def add_poller_addresses(lab, count: int) -> list[str]:
+    """One address per legacy poller on the home LAN (each poller is a device of the
+    home), added to the home namespace's home0 (they go with the namespace)."""
+    addresses = [POLLER_ADDRESSES.format(201 + i) for i in range(count)]
+    for address in addresses:
+        subprocess.run(
+            ["ip", "-n", lab.home_ns, "addr", "replace", f"{address}/24", "dev", "home0"],
+            check=True,
+        )
+    return addresses
+
+
+def _clients_argv(lab, plan: Plan, work: Path, until: float, sources: list[str]) -> list[str]:
     return netns.exec_argv(lab.home_ns, [
         sys.executable, "-m", "bridge_cli.soak.clients", lab.bridge_address,
         "--log", str(work / "requests.jsonl"), "--until", f"{until:.0f}",
         "--stop-flag", str(work / "stop"), "--newfw-flag", str(work / "newfw"),
         "--pollers", str(plan.pollers), "--interval", f"{plan.poll_interval:g}",
         "--pypvs", str(plan.pypvs_clients), "--pypvs-interval", f"{plan.pypvs_interval:g}",
+        "--sources", ",".join(sources),
     ])  # fmt: skip
 
 
@@ -96,10 +112,11 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
     for name in ("requests.jsonl", "stop", "newfw"):
         (work / name).unlink(missing_ok=True)
     restart_simulator(lab, log)
+    sources = add_poller_addresses(lab, plan.pollers)
     bound = plan.bound_seconds
     day_start = time.time()
     clients_pid = procs.spawn(
-        _clients_argv(lab, plan, work, day_start + bound),
+        _clients_argv(lab, plan, work, day_start + bound, sources),
         work / "clients.pid",
         work / "clients.log",
     )
