@@ -129,7 +129,8 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
             + procs.tail(work / "clients.log")
         )
     log(f"soak: day started; first answer through the bridge after {first - day_start:.1f} s")
-    steady = None
+    io_start = (time.time(), guest.process_writes(lab))
+    steady = io_steady = None
     timeline: list[dict] = []
     calm_peaks: list[int | None] = []
     previous_end = None
@@ -141,6 +142,7 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
         calm_peaks.append(_peak(_counters(lab)))
         if event.key == "power_cut":  # the writes of normal operation end here
             steady = (time.time(), guest.upper_usage(upper)["bytes"])
+            io_steady = (time.time(), guest.process_writes(lab))
         before = guest.haproxy_state(lab)
         _reset(lab)
         hour = plan.hour_at(time.time() - day_start)
@@ -183,6 +185,7 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
     usage = guest.upper_usage(upper)
     if steady is None:
         steady = (time.time(), usage["bytes"])
+        io_steady = (time.time(), guest.process_writes(lab))
     final_haproxy = guest.haproxy_state(lab)
     deadline = time.monotonic() + 200
     while procs.alive(clients_pid) and time.monotonic() < deadline:
@@ -210,6 +213,10 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
             "seconds": wall,
             "steady_bytes": steady[1] - disk_start,
             "steady_seconds": steady[0] - day_start,
+            "processes": {
+                **guest.writes_between(io_start[1], io_steady[1]),
+                "seconds": io_steady[0] - io_start[0],
+            },
         },
     }
 

@@ -115,3 +115,36 @@ def written_since(files: list[tuple[float, int, str]], since: float, top: int = 
         "bytes": sum(size for size, _ in recent),
         "largest": [{"path": "/" + p, "bytes": s} for s, p in recent[:top]],
     }
+
+
+def process_writes(lab) -> dict[int, tuple[str, int]]:
+    """Bytes each guest process has caused to be written to storage so far:
+    /proc/PID/io `write_bytes` (pages it dirtied, mmap'd journal pages included), by host
+    pid, for every process in the bridge's namespace."""
+    out = {}
+    for pid in netns.pids(lab.pi_ns):
+        try:
+            comm = Path(f"/proc/{pid}/comm").read_text().strip()
+            io = dict(
+                line.split(": ", 1) for line in Path(f"/proc/{pid}/io").read_text().splitlines()
+            )
+            out[pid] = (comm, int(io["write_bytes"]))
+        except (OSError, KeyError, ValueError):
+            continue
+    return out
+
+
+def writes_between(before: dict, after: dict, top: int = 6) -> dict:
+    """Bytes written between two `process_writes` samples, by command name. A process that
+    ended in between is missed (a lower bound); one that started counts from its start."""
+    by_comm: dict[str, int] = {}
+    for pid, (comm, written) in after.items():
+        old = before.get(pid)
+        start = old[1] if old and old[0] == comm and old[1] <= written else 0
+        if written > start:
+            by_comm[comm] = by_comm.get(comm, 0) + written - start
+    ranked = sorted(by_comm.items(), key=lambda kv: -kv[1])
+    return {
+        "bytes": sum(by_comm.values()),
+        "largest": [{"process": c, "bytes": b} for c, b in ranked[:top]],
+    }

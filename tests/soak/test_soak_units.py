@@ -146,6 +146,8 @@ def _results(needed_hand=False, peak=1, errors_after=0):
                     "outside_total": errors_after, "day": tally},
         "disk": {"upper_start": 1000, "upper_end": 5096, "seconds": 1800.0,
                  "steady_bytes": 4096, "steady_seconds": 1800.0,
+                 "processes": {"bytes": 8192, "seconds": 1800.0,
+                               "largest": [{"process": "systemd-journal", "bytes": 8192}]},
                  "written": {"count": 2, "bytes": 4096,
                              "largest": [{"path": "/var/log/x", "bytes": 4096}]}},
     }  # fmt: skip
@@ -157,7 +159,19 @@ def test_report_all_met():
     assert "| Client errors outside the event windows | 0 | 0 | met |" in text
     assert "| PVS peak concurrency (whole day) | 1 | 1 | met |" in text
     assert "| 16:00 | Home WiFi down | 0 (0 / 0) | 0 (0 / 0) | 1 | 5.0 s | 0 | no |" in text
-    assert "192.0 kB" in text  # 4096 B in 1800 s, per 24 h
+    assert "192.0 kB" in text  # 4096 B of growth in 1800 s, per 24 h
+    assert "| 384.0 kB | as low as possible (SD card) |" in text  # 8192 B written
+    assert "systemd-journal 8.0 kB" in text
+
+
+def test_writes_between_samples():
+    from bridge_cli.soak.guest import writes_between
+
+    before = {1: ("journald", 1000), 2: ("haproxy", 0), 3: ("gone", 5000)}
+    after = {1: ("journald", 5000), 2: ("haproxy", 100), 4: ("new", 50), 5: ("idle", 0)}
+    result = writes_between(before, after)
+    assert result["bytes"] == 4150
+    assert result["largest"][0] == {"process": "journald", "bytes": 4000}
 
 
 def test_report_says_what_was_missed():
