@@ -129,7 +129,7 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
             + procs.tail(work / "clients.log")
         )
     log(f"soak: day started; first answer through the bridge after {first - day_start:.1f} s")
-    io_start = (time.time(), guest.process_writes(lab))
+    io_start = None
     steady = io_steady = None
     timeline: list[dict] = []
     calm_peaks: list[int | None] = []
@@ -140,6 +140,8 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
         begin = day_start + start_offset(plan, event, previous_end)
         _sleep_until(begin)
         calm_peaks.append(_peak(_counters(lab)))
+        if io_start is None:  # after a calm spell: provisioning's after-effects are over
+            io_start = (time.time(), guest.process_writes(lab))
         if event.key == "power_cut":  # the writes of normal operation end here
             steady = (time.time(), guest.upper_usage(upper)["bytes"])
             io_steady = (time.time(), guest.process_writes(lab))
@@ -186,6 +188,8 @@ def run_day(lab: SoakLab, plan: Plan, work: Path, log) -> dict:
     if steady is None:
         steady = (time.time(), usage["bytes"])
         io_steady = (time.time(), guest.process_writes(lab))
+    if io_start is None:
+        io_start = io_steady
     final_haproxy = guest.haproxy_state(lab)
     deadline = time.monotonic() + 200
     while procs.alive(clients_pid) and time.monotonic() < deadline:

