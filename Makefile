@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv system-deps lint test unit demo bench soak collection wheel clean
+.PHONY: venv system-deps lint test unit test-arm demo bench soak collection wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,7 @@ venv: $(STAMP)
 
 system-deps:
 	@scripts/install-system-deps.sh
+	@scripts/fetch-promtool.sh
 
 lint: venv
 	$(BIN)/ruff check .
@@ -30,6 +31,10 @@ test: venv system-deps lint
 ## Unit and CLI tests only (no lab): fast feedback while developing.
 unit: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -m "not lab"
+
+## The armhf bridge (qemu-user, slow): built, converged, idempotent and verified once.
+test-arm: venv system-deps
+	BRIDGE_TEST_ARM=1 PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest tests/lab/test_arm.py
 
 demo: venv system-deps
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/bridge-cli lab demo

@@ -181,3 +181,33 @@ def apply_to_options(ctx, description: BridgeDescription, mapping: dict[str, str
         value = getattr(description, attr)
         out[option] = ctx.params[option] if explicit or value is None else value
     return out
+
+
+def inventory_options(what: str):
+    """The `-i INVENTORY --host NAME` options, alike on every command that reads them;
+    `what` says which values the command takes from the inventory."""
+    import click
+
+    def decorate(fn):
+        fn = click.option(
+            "--host", "inventory_host", metavar="NAME", help="The bridge's name in --inventory."
+        )(fn)
+        return click.option(
+            "-i",
+            "--inventory",
+            type=click.Path(path_type=Path),
+            metavar="INVENTORY",
+            help=f"Take the host's {what} from this Ansible inventory (with --host); "
+            "options given here still win.",
+        )(fn)
+
+    return decorate
+
+
+def read_if_asked(inventory: Path | None, host: str | None, vault_password_file=None):
+    """The description when -i/--host were given (both or neither), else None."""
+    if inventory is None and host is None:
+        return None
+    if inventory is None or host is None:
+        raise BridgeInputError("inventory", "--inventory and --host go together")
+    return read(inventory, host, vault_password_file)

@@ -17,6 +17,13 @@ from functools import lru_cache
 from .errors import BridgeInputError
 from .iso3166 import COUNTRY_CODES
 
+# The Raspberry Pi OS releases a bridge runs, and the network stack each manages its
+# interfaces with (pi-os-first-boot.md): the SD card, the lab, the roles' detection and
+# their argument specs (checked by a test) all take them from here.
+RELEASES = ("bullseye", "bookworm", "trixie")
+NETWORK_STACKS = ("dhcpcd", "networkmanager", "netplan")
+RELEASE_NETWORK_STACK = {"bullseye": "dhcpcd", "bookworm": "networkmanager", "trixie": "netplan"}
+
 PVS_DEFAULT_ADDRESS = "172.27.153.1"
 PVS_SUBNET = ipaddress.ip_network("172.27.153.0/24")
 
@@ -24,6 +31,12 @@ _HOSTNAME_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _USER_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 _HEX64_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 _LOCALE_RE = re.compile(r"^[a-zA-Z]{2,3}(_[A-Z]{2})?(\.[A-Za-z0-9-]+)?(@[a-z]+)?$")
+_IFACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$")
+_SERIAL_RAW_RE = re.compile(r"^[A-Za-z0-9\s-]*$")
+PVS_SERIAL_EXAMPLE = "ZT190585000549A6185"
+PVS_SERIAL_LENGTH = 19
+PVS_SERIAL_MIN = 15  # position 15 holds the hardware variant letter
+PVS_SERIAL_MAX = 32
 _KEYMAP_RE = re.compile(r"^[a-z]{2,12}([-_][a-z0-9]{1,16})?$")
 
 
@@ -111,6 +124,46 @@ def keymap(value: str, field: str = "keymap") -> str:
     if not _KEYMAP_RE.match(value):
         raise BridgeInputError(field, f"{value!r} is not a keyboard layout (e.g. us, de, gb)")
     return value
+
+
+def interface(value: str, field: str = "interface") -> str:
+    """A Linux interface name: 1-15 letters, digits, '_', '.', '-', not starting with a
+    sign (eth0, eth1, enx00e04c680001, wlan0)."""
+    if not isinstance(value, str) or not _IFACE_RE.match(value):
+        raise BridgeInputError(
+            field,
+            f"{value!r} is not a network interface name; use 1-15 letters, digits, '_', '.', '-' "
+            "(e.g. eth0, eth1)",
+        )
+    return value
+
+
+def pvs_serial(raw: str, field: str = "serial") -> str:
+    """A PVS serial: trimmed, upper case, spaces and dashes dropped; letters and digits,
+    15-32 of them (real ones have 19, e.g. ZT190585000549A6185)."""
+    if not isinstance(raw, str) or not _SERIAL_RAW_RE.match(raw):
+        bad = sorted({c for c in str(raw) if not (c.isascii() and (c.isalnum() or c in " -\t"))})
+        shown = ", ".join(repr(c) for c in bad[:5])
+        raise BridgeInputError(
+            field,
+            f"contains {shown}; allowed: letters A-Z and digits 0-9 (spaces and dashes are "
+            f"ignored), e.g. {PVS_SERIAL_EXAMPLE}",
+        )
+    serial = re.sub(r"[\s-]+", "", raw).upper()
+    if len(serial) < PVS_SERIAL_MIN:
+        raise BridgeInputError(
+            field,
+            f"too short ({len(serial)} characters); a PVS serial has {PVS_SERIAL_LENGTH} "
+            f"letters and digits (at least {PVS_SERIAL_MIN} are needed), e.g. "
+            f"{PVS_SERIAL_EXAMPLE}",
+        )
+    if len(serial) > PVS_SERIAL_MAX:
+        raise BridgeInputError(
+            field,
+            f"too long ({len(serial)} characters); a PVS serial has {PVS_SERIAL_LENGTH} "
+            f"letters and digits, e.g. {PVS_SERIAL_EXAMPLE}",
+        )
+    return serial
 
 
 def ssid(value: str, field: str = "wifi-ssid") -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bridge_cli.doctor import checks_bridge as b
+from bridge_cli.doctor import checks_history as h
 from bridge_cli.doctor import checks_pvs as p
 from bridge_cli.doctor import checks_ssh as s
 from bridge_cli.doctor.context import Context
@@ -36,6 +37,9 @@ SSH_CHECKS = [
     Check("ssh.memory", _ssh(s.check_memory), "enough memory available"),
     Check("ssh.power", _ssh(s.check_power), "no under-voltage/throttling (vcgencmd)"),
     Check("ssh.wifi", _ssh(s.check_wifi), "WiFi signal strength"),
+    Check("ssh.temperature", _ssh(s.check_temperature), "the Pi's temperature"),
+    Check("ssh.uptime", _ssh(s.check_uptime), "when the bridge last booted"),
+    Check("ssh.sdcard", _ssh(s.check_sdcard), "SD card: writable, no errors, wear if reported"),
 ]
 
 
@@ -118,6 +122,33 @@ def all_checks(ssh: bool = True) -> list[Check]:
             "pvs.datatime",
             p.check_datatime,
             "device data fresh (DATATIME vs CURTIME)",
+            needs=pvs_needs,
+            after=_PVS_DATA,
+        ),
+        Check(
+            "pvs.inverter_count",
+            h.check_inverter_count,
+            "no inverters missing since the doctor last looked",
+            needs=pvs_needs,
+            after=_PVS_DATA,
+        ),
+        Check(
+            "pvs.firmware_change",
+            h.check_firmware_change,
+            "firmware generation unchanged since first seen",
+            needs=pvs_needs,
+        ),
+        Check(
+            "pvs.devices",
+            h.check_devices,
+            "every device accounted for, by type",
+            needs=pvs_needs,
+            after=_PVS_DATA,
+        ),
+        Check(
+            "pvs.flashwear",
+            h.check_flashwear,
+            "the PVS's flash wear (/sys/pvs/flashwear_type_b)",
             needs=pvs_needs,
             after=_PVS_DATA,
         ),

@@ -65,6 +65,24 @@ def explain_pvs_error(check_id: str, exc: PvsHttpError, ctx: Context, what: str)
             f"and cable, then {_POWER_CYCLE}",
             detail,
         )
+    hung = check_status.startswith("L7TOUT") or (
+        exc.kind == "read_timeout" and check_status.startswith("L4OK")
+    )
+    if exc.kind in ("read_timeout", "haproxy_503") and hung:
+        # The role's health check is an HTTP read: it times out (L7TOUT) while the PVS's web
+        # server accepts connections but never answers (a hung dl_cgi), unlike a PVS that
+        # is off (L4TOUT) or restarting (L4CON). With an older, TCP-only check the check
+        # passes (L4OK) while readers time out: the same diagnosis.
+        queued = f"; {view.queue} request(s) queue behind it" if view and view.queue else ""
+        return fail(
+            check_id,
+            f"{what}: the PVS is hung: it accepts connections but sends no answer"
+            f" (haproxy's check: {check_status}){queued}; a PVS that is down or restarting"
+            " refuses connections instead",
+            "a hung PVS often recovers within minutes: run the doctor again in 5 minutes; if"
+            f" it still hangs, {_POWER_CYCLE}",
+            detail,
+        )
     if exc.kind == "haproxy_503":
         if check_status.startswith("L4CON"):
             return fail(
@@ -225,7 +243,7 @@ def check_login(ctx: Context) -> Finding:
             o.address,
             o.https_port,
             o.serial,
-            matches=("/sys/info", "/sys/devices/"),
+            matches=("/sys/info", "/sys/devices/", "/sys/pvs/"),
             timeout=max(o.timeout, 5.0),
         )
     except PvsHttpError as exc:

@@ -13,7 +13,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from bridge_cli.doctor import ssh_parsers
+from bridge_cli.doctor import onbridge, ssh_parsers
 from bridge_cli.doctor.context import Context
 from bridge_cli.doctor.findings import Finding, fail, passed, warn
 
@@ -104,7 +104,7 @@ def run_ssh(ctx: Context) -> tuple[dict, dict]:
         chan = client.get_transport().open_session(timeout=o.timeout)
         chan.settimeout(max(o.timeout * 3, 10.0))
         chan.exec_command("sh -s")
-        chan.sendall(ssh_parsers.build_script().encode())
+        chan.sendall(onbridge.SCRIPT.encode())
         chan.shutdown_write()
         chunks = []
         while True:
@@ -202,41 +202,28 @@ def _output(ctx: Context, name: str) -> tuple[int, str]:
     return ctx.get("ssh_outputs", {}).get(name, (-1, ""))
 
 
-def check_lease(ctx: Context) -> Finding:
-    return ssh_parsers.judge_lease(_output(ctx, "addr")[1], ctx.options.pvs_interface)
+def _judge(check_id: str):
+    """A doctor check (over SSH) that judges with the one on-bridge implementation."""
+
+    def check(ctx: Context) -> Finding:
+        o = ctx.options
+        interface = o.pvs_interface if o.pvs_interface_given else None
+        return onbridge.judge(check_id, ctx.get("ssh_outputs", {}), interface)
+
+    check.__doc__ = f"{check_id}: see bridge_cli.doctor.onbridge.JUDGES."
+    return check
 
 
-def check_default_route(ctx: Context) -> Finding:
-    return ssh_parsers.judge_default_route(_output(ctx, "route")[1], ctx.options.pvs_interface)
-
-
-def check_resolv(ctx: Context) -> Finding:
-    return ssh_parsers.judge_resolv(_output(ctx, "resolv")[1])
-
-
-def check_forward(ctx: Context) -> Finding:
-    return ssh_parsers.judge_forward(_output(ctx, "forward")[1])
-
-
-def check_haproxy(ctx: Context) -> Finding:
-    return ssh_parsers.judge_haproxy_active(*_output(ctx, "haproxy"))
-
-
-def check_clock(ctx: Context) -> Finding:
-    return ssh_parsers.judge_clock(*_output(ctx, "clock"))
-
-
-def check_disk(ctx: Context) -> Finding:
-    return ssh_parsers.judge_disk(_output(ctx, "disk")[1])
-
-
-def check_memory(ctx: Context) -> Finding:
-    return ssh_parsers.judge_memory(_output(ctx, "memory")[1])
-
-
-def check_power(ctx: Context) -> Finding:
-    return ssh_parsers.judge_throttled(_output(ctx, "throttled")[1])
-
-
-def check_wifi(ctx: Context) -> Finding:
-    return ssh_parsers.judge_wireless(_output(ctx, "wireless")[1])
+check_lease = _judge("ssh.eth0_lease")
+check_default_route = _judge("ssh.default_route")
+check_resolv = _judge("ssh.resolv")
+check_forward = _judge("ssh.ip_forward")
+check_haproxy = _judge("ssh.haproxy")
+check_clock = _judge("ssh.clock")
+check_disk = _judge("ssh.disk")
+check_memory = _judge("ssh.memory")
+check_power = _judge("ssh.power")
+check_wifi = _judge("ssh.wifi")
+check_temperature = _judge("ssh.temperature")
+check_uptime = _judge("ssh.uptime")
+check_sdcard = _judge("ssh.sdcard")

@@ -7,7 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
+from bridge_cli import description
 from bridge_cli.doctor import target as validate
 from bridge_cli.doctor.context import (
     DEFAULT_DEVICELIST_TIMEOUT,
@@ -21,7 +23,8 @@ from bridge_cli.settings import user as valid_user
 
 
 @click.command()
-@click.argument("host", metavar="HOST[:PORT]")
+@click.argument("host", metavar="HOST[:PORT]", required=False)
+@description.inventory_options("address, SSH user, ports and PVS interface")
 @click.option(
     "--serial",
     envvar="PVS_SERIAL",
@@ -100,11 +103,16 @@ def doctor(
     stats_port: str,
     pvs_interface: str,
     color: bool | None,
+    inventory: Path | None,
+    inventory_host: str | None,
 ) -> None:
     """Diagnose a bridge: network, haproxy, the PVS behind it, and the Pi over SSH.
 
     HOST is the bridge's name or address; PORT is haproxy's HTTP port (default 80).
-    Check ids and the host-key policy: README, section "bridge-cli doctor".
+    Or name it in your inventory: -i INVENTORY --host NAME (address, SSH user, ports and
+    PVS interface from there). On the bridge, the doctor judges against what the roles
+    recorded (/etc/ansible/facts.d: PVS interface and subnet) unless given here.
+    Check ids and the host-key policy: docs/doctor.md.
 
     \b
     Exit status: 0 nothing failed (warnings allowed), 1 a check failed, 2 bad input.
@@ -118,6 +126,18 @@ def doctor(
 
     if ssh_key is not None and no_ssh:
         raise BridgeInputError("ssh-key", "--ssh-key and --no-ssh exclude each other")
+    ctx = click.get_current_context()
+    interface_given = ctx.get_parameter_source("pvs_interface") != ParameterSource.DEFAULT
+    described = description.read_if_asked(inventory, inventory_host)
+    if described is not None:
+        values = description.apply_to_options(ctx, described, _FROM_INVENTORY)
+        ssh_user, https_port = values["ssh_user"], str(values["https_port"])
+        stats_port, pvs_interface = str(values["stats_port"]), values["pvs_interface"]
+        interface_given = True
+        if host is None:
+            host = f"{described.address}:{described.http_port or 80}"
+    if host is None:
+        raise BridgeInputError("host", "give the bridge's HOST[:PORT], or -i INVENTORY --host NAME")
     name, http_port = validate.split_host_port(host)
     options = DoctorOptions(
         host=name,
@@ -133,6 +153,7 @@ def doctor(
         ssh_known_hosts=ssh_known_hosts,
         ssh_strict=ssh_strict,
         pvs_interface=validate.interface(pvs_interface),
+        pvs_interface_given=interface_given,
         timeout=validate.timeout(timeout, "timeout"),
         devicelist_timeout=validate.timeout(devicelist_timeout, "devicelist-timeout"),
         state_dir=default_state_dir(),
@@ -150,3 +171,12 @@ def doctor(
     code = 0 if all(f.status != "fail" for f in diagnosis.findings) else 1
     if code:
         click.get_current_context().exit(code)
+
+
+# doctor option -> the bridge description's field (bridge_cli/description.py)
+_FROM_INVENTORY = {
+    "ssh_user": "user",
+    "https_port": "https_port",
+    "stats_port": "stats_port",
+    "pvs_interface": "pvs_interface",
+}

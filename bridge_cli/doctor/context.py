@@ -27,6 +27,7 @@ class DoctorOptions:
     ssh_known_hosts: Path | None = None
     ssh_strict: bool = False
     pvs_interface: str = "eth0"
+    pvs_interface_given: bool = False  # typed or from the inventory: wins over the facts
     timeout: float = DEFAULT_TIMEOUT
     devicelist_timeout: float = DEFAULT_DEVICELIST_TIMEOUT
     resolve_seconds: float = 0.0

@@ -1,4 +1,7 @@
-"""What a check reports: one Finding, with a status, a one-line summary, a detail and a fix."""
+"""What a check reports: one Finding, with a status, a one-line summary, a detail and a fix.
+
+Stdlib only: the collection carries a copy (the on-bridge checks run on the Pi too).
+"""
 
 from __future__ import annotations
 
@@ -44,3 +47,14 @@ def skip(id: str, summary: str, detail: str = "") -> Finding:
 
 def info(id: str, summary: str, detail: str = "") -> Finding:
     return Finding(id, "info", summary, detail)
+
+
+def human_seconds(s: float) -> str:
+    """A duration as people say it: 45 s, 12 min, 3.5 h, 2.0 days."""
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.0f} min"
+    if s < 172800:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} days"

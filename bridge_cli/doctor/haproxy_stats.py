@@ -80,7 +80,8 @@ def backend_view(rows: list[dict[str, str]], backend: str = BACKEND, server: str
     return BackendView(
         backend_status=be.get("status", ""),
         server_status=srv.get("status", ""),
-        check_status=srv.get("check_status", ""),
+        # "* L7TOUT" while a check is running: the status is the part after the mark.
+        check_status=srv.get("check_status", "").lstrip("* "),
         last_check=srv.get("last_chk", ""),
         queue=_int(queue_row, "qcur"),
         queue_max=_int(queue_row, "qmax"),
@@ -112,7 +113,13 @@ def judge_backend(view: BackendView | None, check_id: str = "haproxy.backend") -
         if cs.startswith("L4CON"):
             cause = "the PVS refuses connections (it is restarting, or its web server crashed)"
             hint = "wait a few minutes; if it persists, power-cycle the PVS"
-        elif cs.startswith("L4TOUT") or cs.startswith("L7TOUT"):
+        elif cs.startswith("L7TOUT"):
+            cause = (
+                "the PVS is hung: it accepts connections but its web server sends no answer"
+                " (the health check's HTTP read timed out)"
+            )
+            hint = "a hung PVS often recovers within minutes; if it lasts, power-cycle the PVS"
+        elif cs.startswith("L4TOUT"):
             cause = "the PVS does not answer (powered off, cable unplugged, wrong address)"
             hint = "check the Ethernet cable to PVS LAN1 and that the PVS is powered"
         elif cs.startswith("L7"):

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from bridge_cli.doctor.findings import Finding, fail, info, passed, warn
+from bridge_cli.doctor.findings import Finding, fail, human_seconds, info, passed, warn
 
 RECENT_RESTART_SECONDS = 3600
 FLASH_LOW_KB = 10_000
@@ -39,14 +39,7 @@ def parse_pvs_time(value: str | None) -> dt.datetime | None:
         return None
 
 
-def _human_seconds(s: float) -> str:
-    if s < 120:
-        return f"{s:.0f} s"
-    if s < 7200:
-        return f"{s / 60:.0f} min"
-    if s < 172800:
-        return f"{s / 3600:.1f} h"
-    return f"{s / 86400:.1f} days"
+_human_seconds = human_seconds  # (other modules import it from here)
 
 
 def judge_supervisor(sup: dict | None) -> Finding:

@@ -10,8 +10,10 @@ import ipaddress
 import json
 import re
 
-from bridge_cli.doctor.findings import Finding, fail, info, passed, skip, warn
-from bridge_cli.settings import PVS_SUBNET
+# Relative imports, stdlib only: the collection carries a copy (module bridge_health).
+from ..settings import PVS_SUBNET
+from .findings import Finding, fail, info, passed, skip, warn
+from .health import COMMANDS as HEALTH_COMMANDS
 
 COMMANDS: dict[str, str] = {
     "route": "ip -j route show table main",
@@ -25,6 +27,11 @@ COMMANDS: dict[str, str] = {
     "throttled": "if command -v vcgencmd >/dev/null 2>&1; then vcgencmd get_throttled;"
     " else echo absent; fi",
     "wireless": "cat /proc/net/wireless",
+    # What the roles recorded about this bridge (bridge_pvs_link: interface and subnet;
+    # bridge_proxy: ports, HTTPS mode, PVS pin): the doctor judges against these.
+    "facts": 'for f in /etc/ansible/facts.d/*.fact; do [ -r "$f" ] &&'
+    ' echo "== $(basename "$f" .fact)" && cat "$f" && echo; done; true',
+    **HEALTH_COMMANDS,
 }
 _MARK = "@@doctor@@"
 
@@ -84,7 +91,36 @@ def interface_state(addr_json: str, ifname: str) -> str:
     return "absent"
 
 
-def judge_lease(addr_json: str, ifname: str = "eth0") -> Finding:
+def parse_facts(text: str) -> dict[str, dict]:
+    """The roles' local facts files ("== name" then its JSON), by name; unreadable ones
+    are left out (a fact file is the role's own, never a finding of its own)."""
+    out: dict[str, dict] = {}
+    for block in ("\n" + text).split("\n== ")[1:]:
+        name, _, body = block.partition("\n")
+        try:
+            value = json.loads(body)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            out[name.strip()] = value
+    return out
+
+
+def pvs_link(facts: dict[str, dict]) -> tuple[str | None, ipaddress.IPv4Network | None]:
+    """The PVS interface and subnet bridge_pvs_link recorded (None where it did not)."""
+    link = facts.get("bridge_pvs_link") or {}
+    subnet = None
+    try:
+        subnet = ipaddress.IPv4Network(link["subnet"], strict=False) if link.get("subnet") else None
+    except ValueError:
+        subnet = None
+    iface = link.get("interface") if isinstance(link.get("interface"), str) else None
+    return iface, subnet
+
+
+def judge_lease(
+    addr_json: str, ifname: str = "eth0", subnet: ipaddress.IPv4Network = PVS_SUBNET
+) -> Finding:
     cid = "ssh.eth0_lease"
     if not interface_exists(addr_json, ifname):
         return fail(
@@ -94,7 +130,7 @@ def judge_lease(addr_json: str, ifname: str = "eth0") -> Finding:
             "bridge_pvs_link_interface to the right name",
         )
     addrs = ipv4_addresses(addr_json, ifname)
-    in_pvs = [a for a in addrs if ipaddress.ip_address(a["local"]) in PVS_SUBNET]
+    in_pvs = [a for a in addrs if ipaddress.ip_address(a["local"]) in subnet]
     state = interface_state(addr_json, ifname)
     if in_pvs:
         a = in_pvs[0]
@@ -112,7 +148,7 @@ def judge_lease(addr_json: str, ifname: str = "eth0") -> Finding:
             )
         return fail(
             cid,
-            f"{ifname} has {other}, not an address in the PVS subnet {PVS_SUBNET}: it is"
+            f"{ifname} has {other}, not an address in the PVS subnet {subnet}: it is"
             " plugged into another network",
             "connect eth0 to the PVS's LAN1 port, not to the home router",
         )
@@ -169,7 +205,7 @@ def nameservers(resolv: str) -> list[str]:
     return out
 
 
-def judge_resolv(resolv: str) -> Finding:
+def judge_resolv(resolv: str, subnet: ipaddress.IPv4Network = PVS_SUBNET) -> Finding:
     cid = "ssh.resolv"
     servers = nameservers(resolv)
     if not servers:
@@ -177,7 +213,7 @@ def judge_resolv(resolv: str) -> Finding:
     bad = []
     for s in servers:
         try:
-            if ipaddress.ip_address(s) in PVS_SUBNET:
+            if ipaddress.ip_address(s) in subnet:
                 bad.append(s)
         except ValueError:
             continue
@@ -309,7 +345,7 @@ def parse_throttled(text: str) -> int | None:
 def judge_throttled(text: str) -> Finding:
     cid = "ssh.power"
     if text.strip() == "absent":
-        return skip(cid, "no vcgencmd on the bridge (not a Raspberry Pi OS image)")
+        return skip(cid, "not reported: no vcgencmd on the bridge (not a Raspberry Pi OS image)")
     value = parse_throttled(text)
     if value is None:
         return info(cid, f"vcgencmd get_throttled said {text.strip()[:60]!r}")

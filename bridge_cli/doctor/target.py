@@ -87,14 +87,7 @@ def resolve(host: str, timeout: float) -> tuple[str, float]:
 def serial(value: str | None) -> str | None:
     if value is None:
         return None
-    try:
-        from bridge_cli.pvs.serial import normalise
-    except ImportError:  # pragma: no cover - the serial module ships with the package
-        v = value.strip().upper()
-        if not re.fullmatch(r"[A-Z0-9]{15,32}", v):
-            raise BridgeInputError("serial", "must be 15-32 letters and digits") from None
-        return v
-    return normalise(value)
+    return settings.pvs_serial(value, "serial")
 
 
 def ssh_key(path: Path | None) -> Path | None:
@@ -132,15 +125,6 @@ def timeout(value: float | str, field: str) -> float:
     return float(value)
 
 
-_IFACE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
-
-
 def interface(value: str, field: str = "pvs-interface") -> str:
-    """A Linux interface name: 1-15 letters, digits, '_', '.', '-' (eth0, eth1, enx...)."""
-    if not _IFACE_RE.fullmatch(value):
-        raise BridgeInputError(
-            field,
-            f"{value!r} is not an interface name; use 1-15 letters, digits, '_', '.' or '-'"
-            " (e.g. eth0, eth1)",
-        )
-    return value
+    """A Linux interface name (the rule is settings.interface, shared with the roles)."""
+    return settings.interface(value, field)

@@ -6,6 +6,8 @@ import os
 import platform
 import shutil
 
+from bridge_cli.lab import arch
+
 REQUIRED_TOOLS = {
     "ip": "iproute2",
     "systemd-nspawn": "systemd-container",
@@ -36,6 +38,7 @@ def missing_capabilities() -> list[str]:
     filesystems = _kernel_filesystems()
     if filesystems and "overlay" not in filesystems:
         missing.append("the kernel has no overlayfs (modprobe overlay)")
+    missing += arch.missing()
     for tool, package in REQUIRED_TOOLS.items():
         if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
             missing.append(f"missing {tool} (apt-get install {package})")

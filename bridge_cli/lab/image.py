@@ -22,6 +22,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from bridge_cli import settings
+from bridge_cli.lab import arch
 from bridge_cli.lab import topology as topo
 from bridge_cli.lab.mirror import debian_mirror
 
@@ -106,7 +108,9 @@ def cache_root() -> Path:
 
 
 def base_path(release: str, root: Path | None = None) -> Path:
-    return (root or cache_root()) / f"{release}-r{RECIPE_VERSION[release]}"
+    # A foreign guest (BRIDGE_LAB_ARCH=armhf) has its own base: bookworm-armhf-r3.
+    flavour = f"{release}-{arch.guest_arch()}" if arch.is_foreign() else release
+    return (root or cache_root()) / f"{flavour}-r{RECIPE_VERSION[release]}"
 
 
 def is_complete(path: Path) -> bool:
@@ -117,6 +121,8 @@ def ensure_base(release: str, log=print, root: Path | None = None) -> Path:
     """Return the cached base of `release`, building it first if needed (locked)."""
     topo.release(release)
     path = base_path(release, root)
+    if arch.is_foreign():  # building and booting both run the guest's binaries
+        arch.enable_binfmt()
     if is_complete(path):
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,7 +136,7 @@ def ensure_base(release: str, log=print, root: Path | None = None) -> Path:
         if building.exists():
             shutil.rmtree(building)
         started = time.monotonic()
-        log(f"building the {release} base image once (debootstrap; a few minutes) ...")
+        log(f"building the {path.name} base image once (debootstrap; a few minutes) ...")
         try:
             _debootstrap(release, building)
             _customize(release, building)
@@ -157,7 +163,7 @@ def _debootstrap(release: str, target: Path) -> None:
     include = f"{BASE_PACKAGES},{NETWORK_PACKAGES[release]}"
     _run(
         ["debootstrap", "--variant=minbase", f"--include={include}", "--components=main",
-         release, str(target), mirror],
+         f"--arch={arch.guest_arch()}", release, str(target), mirror],
         f"debootstrap {release} from {mirror} (the first `lab up` of a release downloads"
         " from this Debian mirror; BRIDGE_LAB_MIRROR sets another)",
     )  # fmt: skip
@@ -211,11 +217,9 @@ def _write(path: Path, text: str, mode: int = 0o644) -> None:
     path.chmod(mode)
 
 
-NETWORK_UNITS = {
-    "bullseye": "dhcpcd",
-    "bookworm": "NetworkManager",
-    "trixie": "NetworkManager",
-}
+# The systemd unit of each network stack (netplan renders for NetworkManager on Trixie).
+STACK_UNITS = {"dhcpcd": "dhcpcd", "networkmanager": "NetworkManager", "netplan": "NetworkManager"}
+NETWORK_UNITS = {r: STACK_UNITS[s] for r, s in settings.RELEASE_NETWORK_STACK.items()}
 
 
 def _network_stack(release: str, root: Path) -> None:

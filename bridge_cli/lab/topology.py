@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from bridge_cli import settings
 from bridge_cli.errors import BridgeInputError
 from bridge_cli.settings import PVS_DEFAULT_ADDRESS
 
@@ -18,7 +19,7 @@ from bridge_cli.settings import PVS_DEFAULT_ADDRESS
 PREFIX = os.environ.get("BRIDGE_LAB_PREFIX") or "pvsb"
 if not re.fullmatch(r"[a-z][a-z0-9]{0,5}", PREFIX):
     raise SystemExit("BRIDGE_LAB_PREFIX: 1-6 lower-case letters and digits, starting with a letter")
-RELEASES = ("bullseye", "bookworm", "trixie")
+RELEASES = settings.RELEASES
 DEFAULT_RELEASE = "bookworm"
 DEFAULT_NAME = "default"
 

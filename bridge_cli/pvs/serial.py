@@ -11,20 +11,18 @@ Rules (see README.md and the PVS field notes), positions 1-based:
 
 from __future__ import annotations
 
-import re
 import textwrap
 from dataclasses import asdict, dataclass, field
 
-from bridge_cli.errors import BridgeInputError
+from bridge_cli import settings
 
-EXAMPLE_SERIAL = "ZT190585000549A6185"
-EXPECTED_LENGTH = 19
-MIN_LENGTH = 15  # position 15 holds the variant letter; the hotspot rules need 10
-MAX_LENGTH = 32
+EXAMPLE_SERIAL = settings.PVS_SERIAL_EXAMPLE
+EXPECTED_LENGTH = settings.PVS_SERIAL_LENGTH
+MIN_LENGTH = settings.PVS_SERIAL_MIN
+MAX_LENGTH = settings.PVS_SERIAL_MAX
 API_USER = "ssm_owner"
 APPROVED_DONGLES = ("Plugable USB2-E1000", "Cable Matters 202023")
 
-_ALLOWED_RAW = re.compile(r"^[A-Za-z0-9\s-]*$")
 
 
 @dataclass(frozen=True)
@@ -105,29 +103,9 @@ def _unknown_variant(letter: str) -> Variant:
 
 
 def normalise(raw: str) -> str:
-    """Trim, upper-case, drop spaces and dashes; raise on any other character or length."""
-    if not _ALLOWED_RAW.match(raw):
-        bad = sorted({c for c in raw if not (c.isascii() and (c.isalnum() or c in " -\t"))})
-        shown = ", ".join(repr(c) for c in bad[:5])
-        raise BridgeInputError(
-            "serial",
-            f"contains {shown}; allowed: letters A-Z and digits 0-9 (spaces and dashes are "
-            f"ignored), e.g. {EXAMPLE_SERIAL}",
-        )
-    serial = re.sub(r"[\s-]+", "", raw).upper()
-    if len(serial) < MIN_LENGTH:
-        raise BridgeInputError(
-            "serial",
-            f"too short ({len(serial)} characters); a PVS serial has {EXPECTED_LENGTH} "
-            f"letters and digits (at least {MIN_LENGTH} are needed), e.g. {EXAMPLE_SERIAL}",
-        )
-    if len(serial) > MAX_LENGTH:
-        raise BridgeInputError(
-            "serial",
-            f"too long ({len(serial)} characters); a PVS serial has {EXPECTED_LENGTH} "
-            f"letters and digits, e.g. {EXAMPLE_SERIAL}",
-        )
-    return serial
+    """Trim, upper-case, drop spaces and dashes; raise on any other character or length
+    (the rule is settings.pvs_serial, shared with the doctor, simulator and roles)."""
+    return settings.pvs_serial(raw, "serial")
 
 
 def variant(serial: str) -> Variant:

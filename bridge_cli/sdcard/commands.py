@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from bridge_cli import description, secrets, settings
-from bridge_cli.errors import BridgeInputError
 from bridge_cli.sdcard import config, detect, sshkeys, writer
 
 PASSWORD = secrets.SecretSource(
@@ -122,15 +121,7 @@ def _source(src: secrets.SecretSource, **names: str) -> secrets.SecretSource:
     metavar="FILE",
     help="Read the WiFi passphrase from FILE (else $BRIDGE_WIFI_PSK, else a prompt).",
 )
-@click.option(
-    "-i",
-    "--inventory",
-    type=click.Path(path_type=Path),
-    metavar="INVENTORY",
-    help="Take the host's values (name, user, WiFi, country, time zone, locale) from this "
-    "Ansible inventory; options given here still win. Needs --host.",
-)
-@click.option("--host", "inventory_host", metavar="NAME", help="The bridge's name in --inventory.")
+@description.inventory_options("name, user, WiFi, country, time zone and locale")
 @click.option(
     "--vault-password-file",
     type=click.Path(path_type=Path),
@@ -194,10 +185,8 @@ def write(
     """
     release = config.release_choice(release)
     inventory_psk = None
-    if inventory is not None or inventory_host is not None:
-        if inventory is None or inventory_host is None:
-            raise BridgeInputError("inventory", "--inventory and --host go together")
-        described = description.read(inventory, inventory_host, vault_password_file)
+    described = description.read_if_asked(inventory, inventory_host, vault_password_file)
+    if described is not None:
         ctx = click.get_current_context()
         values = description.apply_to_options(ctx, described, _FROM_INVENTORY)
         hostname, user, wifi_ssid = values["hostname"], values["user"], values["wifi_ssid"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bridge_cli import settings
 from bridge_cli.errors import BridgeInputError
 
-RELEASES = ("bullseye", "bookworm", "trixie")
+RELEASES = settings.RELEASES
 DEFAULT_HOSTNAME = "pvs-bridge"
 DEFAULT_USER = "pi"
 

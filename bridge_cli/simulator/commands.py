@@ -21,7 +21,6 @@ from bridge_cli.simulator.model import (
 )
 from bridge_cli.simulator.server import ListenError, SimulatorConfig, SimulatorServer
 
-_SERIAL_RE = re.compile(r"^[A-Z0-9]{10,24}$")
 MAX_INVERTERS = 200
 
 
@@ -37,10 +36,7 @@ def parse_firmware(value: str) -> str | int:
 
 
 def parse_serial(value: str) -> str:
-    serial = value.strip().upper()
-    if not _SERIAL_RE.match(serial):
-        raise BridgeInputError("serial", "10-24 letters and digits, like ZT214385001823A0748")
-    return serial
+    return settings.pvs_serial(value, "serial")
 
 
 def parse_port(value: int | str, field: str) -> int:

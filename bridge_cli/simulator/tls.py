@@ -14,9 +14,10 @@ import tempfile
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
+
+from bridge_cli import bridge_tls
 
 SAN_ADDRESSES = ("127.0.0.1", "172.27.153.1")
 
@@ -60,7 +61,6 @@ def _ensure_locked(state_dir: Path, serial: str, host: str) -> tuple[Path, Path]
     key_path = state_dir / f"pvs-{serial}.key"
     if cert_path.is_file() and key_path.is_file() and _covers(cert_path, host):
         return cert_path, key_path
-    key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "SunPower (simulated)"),
@@ -72,28 +72,11 @@ def _ensure_locked(state_dir: Path, serial: str, host: str) -> tuple[Path, Path]
         addresses.add(ipaddress.ip_address(host))
     alt_names: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.DNSName("pvs6.local")]
     alt_names += [x509.IPAddress(a) for a in sorted(addresses, key=str)]
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    cert, key = bridge_tls.self_signed(name, alt_names, 3650, datetime.timedelta(days=1))
     tmp_key = key_path.with_suffix(".key.tmp")
     fd = os.open(tmp_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
-        handle.write(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+        handle.write(bridge_tls.key_pem(key))
     tmp_cert = cert_path.with_suffix(".crt.tmp")
     tmp_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     os.replace(tmp_key, key_path)

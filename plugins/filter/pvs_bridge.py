@@ -30,19 +30,13 @@ _VALIDATORS = {
     "wifi_passphrase": settings.wifi_passphrase,
     "ipv4_address": settings.ipv4_address,
     "port": settings.port,
+    "interface": settings.interface,
+    "pvs_serial": settings.pvs_serial,
 }
 
-_IFACE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
 
-NETWORK_STACKS = ("dhcpcd", "networkmanager", "netplan")
+NETWORK_STACKS = settings.NETWORK_STACKS
 
-
-def _interface(value, field):
-    if not isinstance(value, str) or not _IFACE_RE.match(value):
-        raise BridgeInputError(
-            field, f"{value!r} is not a network interface name (1-15 letters, digits, _.:-)"
-        )
-    return value
 
 
 def _ipv4_network(value, field):
@@ -54,7 +48,6 @@ def _ipv4_network(value, field):
         ) from None
 
 
-_VALIDATORS["interface"] = _interface
 _VALIDATORS["ipv4_network"] = _ipv4_network
 
 

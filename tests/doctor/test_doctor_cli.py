@@ -213,3 +213,31 @@ def test_colour_by_default_only_on_a_terminal(no_color):
 @pytest.mark.parametrize("iface", ["", "eth 0", "a" * 16, "../x"])
 def test_bad_pvs_interface(iface):
     one_line_error(invoke("127.0.0.1", "--pvs-interface", iface, "--no-ssh"), "pvs-interface")
+
+
+def test_inventory_names_the_bridge_and_its_ports(tmp_path):
+    """-i INVENTORY --host NAME: the address and stats port come from the inventory."""
+    from bridge_cli.doctor.testbed import testbed
+
+    with testbed() as bed:
+        inv = tmp_path / "hosts.yml"
+        inv.write_text(
+            "bridges:\n  hosts:\n    garage:\n"
+            f"      ansible_host: {bed.address}\n      bridge_proxy_stats_port: 8080\n"
+        )
+        out = CliRunner().invoke(
+            cli, ["doctor", "-i", str(inv), "--host", "garage", "--no-ssh", "--json"]
+        )
+    data = json.loads(out.output)
+    assert data["target"]["address"] == bed.address, out.output
+    stats = next(c for c in data["checks"] if c["id"] == "bridge.stats")
+    assert stats["status"] == "pass"
+
+
+def test_inventory_without_host_is_one_line(tmp_path):
+    inv = tmp_path / "hosts.yml"
+    inv.write_text("bridges:\n  hosts:\n    garage:\n")
+    one_line_error(CliRunner().invoke(cli, ["doctor", "-i", str(inv)]), "inventory")
+    one_line_error(
+        CliRunner().invoke(cli, ["doctor", "-i", str(inv), "--host", "attic"]), "host"
+    )

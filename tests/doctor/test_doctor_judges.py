@@ -39,6 +39,10 @@ def test_backend_judgement():
     assert down.status == "fail" and "refuses connections" in down.summary
     tout = hs.judge_backend(view(backend_status="DOWN", server_status="DOWN", check="L4TOUT"))
     assert tout.status == "fail" and "does not answer" in tout.summary
+    hung = hs.judge_backend(view(backend_status="DOWN", server_status="DOWN", check="L7TOUT"))
+    assert hung.status == "fail" and "the PVS is hung" in hung.summary
+    # While a check runs haproxy marks it "* ": the status is what follows.
+    assert view(check="* L7TOUT").check_status == "L7TOUT"
     assert hs.judge_backend(view(qcur=2)).status == "warn"
     assert hs.judge_backend(view(h5=5, h2=5)).status == "warn"
     assert hs.judge_backend(None).status == "fail"

@@ -144,3 +144,31 @@ def test_wireless():
     weak = WIRELESS.replace("-58.", "-83.")
     assert sp.judge_wireless(weak).status == "fail"
     assert sp.judge_wireless(WIRELESS.splitlines()[0] + "\n").status == "skip"
+
+
+FACTS = (
+    '== bridge_pvs_link\n{"interface": "eth1", "network_stack": "dhcpcd",'
+    ' "subnet": "192.168.254.0/24"}\n'
+    '== bridge_proxy\n{"http_port": 80, "https_mode": "terminate"}\n'
+    "== broken\n{not json\n"
+)
+
+
+def test_the_roles_facts_are_read_and_a_broken_one_left_out():
+    facts = sp.parse_facts(FACTS)
+    assert set(facts) == {"bridge_pvs_link", "bridge_proxy"}
+    iface, subnet = sp.pvs_link(facts)
+    assert (iface, str(subnet)) == ("eth1", "192.168.254.0/24")
+    assert sp.pvs_link({}) == (None, None)
+
+
+def test_lease_and_resolv_are_judged_in_the_recorded_subnet():
+    """A PVS whose LAN1 serves another subnet (as recorded by bridge_pvs_link): its lease
+    passes and its DNS server is caught, where the /24 default would judge both wrongly."""
+    _, subnet = sp.pvs_link(sp.parse_facts(FACTS))
+    lease = addr_json([{"family": "inet", "local": "192.168.254.20", "prefixlen": 24}])
+    assert sp.judge_lease(lease).status == "fail"
+    assert sp.judge_lease(lease, "eth0", subnet).status == "pass"
+    resolv = "nameserver 192.168.254.1\n"
+    assert sp.judge_resolv(resolv).status == "pass"
+    assert sp.judge_resolv(resolv, subnet).status == "fail"

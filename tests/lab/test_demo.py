@@ -118,3 +118,18 @@ def test_pvs5_type_and_switching_off(demo, tmp_path):
     run_role(lab, tmp_path, "-e", "bridge_mdns_advertise_pvs=false")
     seen = probe(lab, lab.names.home_ns, 6, "pvs-bridge")
     assert seen == {"services": [], "hosts": {"pvs-bridge": [lab.bridge_address]}}
+
+
+def test_verify_playbook_runs_the_doctors_checks_on_the_bridge(demo):
+    """playbooks/verify.yml runs the doctor's own checks of the bridge itself (module
+    pvs_bridge.bridge.bridge_health) on the provisioned demo bridge: all pass."""
+    lab, _ = demo
+    inventory = lab.write_inventory()
+    out = subprocess.run(
+        [tool("ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / "verify.yml")],
+        capture_output=True, text=True, cwd=ROOT, env=ansible_env(lab.state_dir), timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    for check_id in ("ssh.eth0_lease", "ssh.default_route", "ssh.resolv", "ssh.haproxy"):
+        assert f"{check_id} pass" in out.stdout, check_id
+    assert "the read-only guard refuses writes" in out.stdout

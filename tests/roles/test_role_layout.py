@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -76,19 +74,6 @@ def test_secrets_are_root_only():
     assert 'mode: "0640"' in proxy
 
 
-def test_pvs_link_templates_refuse_route_and_dns():
-    base = Path(PROJECT_ROOT / "roles" / "bridge_pvs_link" / "templates")
-    dhcpcd = (base / "dhcpcd.conf.j2").read_text()
-    block = dhcpcd.split("interface {{ bridge_pvs_link_interface }}", 1)[1]
-    assert "nogateway" in block
-    assert "nooption domain_name_servers, domain_name, domain_search" in block
-    assert dhcpcd.index("nodev") < dhcpcd.index("interface {{")
-    nm = (base / "pvs-link.nmconnection.j2").read_text()
-    assert "never-default=true" in nm and "ignore-auto-dns=true" in nm
-    netplan = (base / "netplan.yaml.j2").read_text()
-    assert "use-routes: false" in netplan and "use-dns: false" in netplan
-
-
 def test_example_group_vars_show_the_defaults_unless_marked():
     """inventory.example/group_vars/bridges/main.yml promises its values are the defaults
     unless a comment says `default:`; an example that silently differs (a short cache TTL
@@ -104,3 +89,14 @@ def test_example_group_vars_show_the_defaults_unless_marked():
         assert values[name] == all_defaults[name], f"{name}: {values[name]!r} is not the default"
         checked += 1
     assert checked >= 8
+
+
+@pytest.mark.parametrize("role", ["bridge_wifi", "bridge_pvs_link"])
+def test_network_stack_choices_are_the_one_list(role):
+    """The argument specs (YAML, read by Ansible) list the stacks settings.py knows."""
+    from bridge_cli import settings
+
+    choices = specs(role)[f"{role}_network_stack"]["choices"]
+    assert choices == ["auto", *settings.NETWORK_STACKS]
+    assert set(settings.RELEASE_NETWORK_STACK) == set(settings.RELEASES)
+    assert set(settings.RELEASE_NETWORK_STACK.values()) == set(settings.NETWORK_STACKS)

@@ -13,7 +13,6 @@ import subprocess
 import pytest
 
 from bridge_cli.lab import Lab
-from bridge_cli.lab import topology as topo
 
 LAB = Lab(os.environ.get("BRIDGE_LAB_NAME", "mol-bookworm"))
 PVS_LINK = "eth0"
@@ -26,30 +25,43 @@ def home_curl(*args: str) -> str:
     return subprocess.run(argv, capture_output=True, check=True, text=True).stdout
 
 
-def test_pvs_link_has_a_lease_in_the_pvs_subnet(host):
-    addresses = host.interface(PVS_LINK).addresses
-    assert any(a.startswith("172.27.153.") for a in addresses), addresses
+@pytest.fixture(scope="module")
+def on_bridge(host):
+    """The doctor's checks of the bridge itself, as `bridge-cli doctor` and verify.yml run
+    them (bridge_cli.doctor.onbridge: one implementation), judged from the lab bridge."""
+    from bridge_cli.doctor import onbridge, ssh_parsers
+
+    with host.sudo():
+        out = host.run(onbridge.SCRIPT)
+    findings = onbridge.judge_all(ssh_parsers.split_script_output(out.stdout))
+    return {f.id: f for f in findings}
 
 
-def test_no_default_route_via_the_pvs_link(host):
-    routes = host.check_output("ip -4 route show default")
-    assert routes, "no default route at all (the home side should have one)"
-    assert not re.search(rf"dev {PVS_LINK}\b", routes), routes
+@pytest.mark.parametrize(
+    "check_id",
+    ["ssh.eth0_lease", "ssh.default_route", "ssh.resolv", "ssh.ip_forward", "ssh.haproxy"],
+)
+def test_the_doctors_checks_of_the_bridge_pass(on_bridge, check_id):
+    assert on_bridge[check_id].status == "pass", on_bridge[check_id]
 
 
-def test_the_pvs_is_not_a_dns_server(host):
-    assert topo.PVS_ADDRESS not in host.file("/etc/resolv.conf").content_string
+def test_no_check_of_the_bridge_fails(on_bridge):
+    failed = [f for f in on_bridge.values() if f.status == "fail"]
+    assert not failed, failed
 
 
-def test_no_ip_forwarding(host):
-    assert host.sysctl("net.ipv4.ip_forward") == 0
+def test_the_lease_is_judged_in_the_subnet_the_role_recorded(host):
+    with host.sudo():
+        fact = host.file("/etc/ansible/facts.d/bridge_pvs_link.fact").content_string
+    assert '"subnet": "172.27.153.0/24"' in fact and f'"interface": "{PVS_LINK}"' in fact
+
+
+def test_ip_forwarding_stays_off_after_a_reboot(host):
     assert "net.ipv4.ip_forward = 0" in host.file("/etc/sysctl.d/90-pvs-bridge.conf").content_string
 
 
-def test_haproxy_runs_and_starts_at_boot(host):
-    haproxy = host.service("haproxy")
-    assert haproxy.is_running
-    assert haproxy.is_enabled
+def test_haproxy_starts_at_boot(host):
+    assert host.service("haproxy").is_enabled
 
 
 def test_wifi_config_is_root_only_with_a_hashed_psk(host):

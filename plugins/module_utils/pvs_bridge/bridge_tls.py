@@ -61,14 +61,11 @@ def presented_certificate(host: str, port: int, timeout: float = 5.0) -> str:
     return ssl.get_server_certificate((host, port), timeout=timeout)
 
 
-def make_self_signed(
-    pem_path: Path, hostname: str, addresses: list[str], days: int = 825
-) -> x509.Certificate:
-    """A bridge certificate + key in one PEM file (mode 0600), as the role makes it."""
+def self_signed(
+    name: x509.Name, alt_names: list[x509.GeneralName], days: int, backdate: datetime.timedelta
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """A self-signed EC P-256 certificate (SHA-256) for `name` with these SANs, and its key."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
-    alt: list[x509.GeneralName] = [x509.DNSName(hostname), x509.DNSName(f"{hostname}.local")]
-    alt += [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -76,19 +73,30 @@ def make_self_signed(
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_before(now - backdate)
         .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
         .sign(key, hashes.SHA256())
     )
+    return cert, key
+
+
+def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def make_self_signed(
+    pem_path: Path, hostname: str, addresses: list[str], days: int = 825
+) -> x509.Certificate:
+    """A bridge certificate + key in one PEM file (mode 0600), as the role makes it."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+    alt: list[x509.GeneralName] = [x509.DNSName(hostname), x509.DNSName(f"{hostname}.local")]
+    alt += [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
+    cert, key = self_signed(name, alt, days, datetime.timedelta(minutes=5))
     fd = os.open(pem_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(cert.public_bytes(serialization.Encoding.PEM))
-        out.write(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+        out.write(key_pem(key))
     return cert
