@@ -88,6 +88,8 @@ def render(r: dict, command: str) -> str:
     restarts = [t["haproxy_restarts"] for t in timeline]
     restarts_known = [x for x in restarts if x is not None]
     served = [t["served_again_after"] for t in timeline if t["served_again_after"] is not None]
+    never = [t["title"] for t in timeline if t["served_again_after"] is None]
+    slowest = f"never after: {', '.join(never)}" if never else _s(max(served) if served else None)
     disk = r["disk"]
     per_day = disk["steady_bytes"] * DAY / max(disk["steady_seconds"], 1)
     procs = disk["processes"]
@@ -115,9 +117,8 @@ def render(r: dict, command: str) -> str:
         + f" | 0 | {_verdict(sum(restarts_known) == 0 and not unknown)} |"
     )
     add(
-        f"| Slowest return to service after a fault ended | "
-        f"{_s(max(served)) if served else '-'} | within {plan['recovery_limit']:.0f} s | "
-        f"{_verdict(hands == 0)} |"
+        f"| Slowest return to service after a fault ended | {slowest} | "
+        f"within {plan['recovery_limit']:.0f} s | {_verdict(hands == 0)} |"
     )
     add(
         f"| Requests of the day (legacy / pypvs) | {day['legacy']['requests']} / "
