@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv system-deps lint test unit test-arm demo bench collection wheel clean
+.PHONY: venv system-deps lint test unit test-arm demo bench soak collection wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ demo: venv system-deps
 
 bench: venv system-deps
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/bridge-cli lab bench --output BENCHMARKS.md
+
+## A simulated day of faults on a lab bridge (root, about 32 minutes; not in `make test`).
+soak: venv system-deps
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/bridge-cli lab soak --output RELIABILITY.md
 
 ## The Ansible collection pvs_bridge.bridge (the repository root) as dist/pvs_bridge-bridge-*.tar.gz
 collection: venv

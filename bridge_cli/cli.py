@@ -70,12 +70,14 @@ def _register() -> None:
     from bridge_cli.pvs.commands import pvs
     from bridge_cli.sdcard.commands import sdcard
     from bridge_cli.simulator.commands import simulate
+    from bridge_cli.soak.commands import soak
 
     for command in (pvs, sdcard, simulate, lab, provision, doctor):
         cli.add_command(command)
     # `lab bench` is the benchmark package's command, hung under `lab` here: the lab itself
     # never imports the benchmarks (they import the lab).
     lab.add_command(bench, name="bench")
+    lab.add_command(soak, name="soak")  # the soak imports the lab, never the other way
 
 
 _register()

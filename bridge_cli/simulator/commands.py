@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import sys
+import time
 
 import click
 
@@ -111,6 +113,9 @@ def build_config(
     session_ttl: float | str = 300.0,
     model: str = "PVS6",
     time_scale: float | str = 1.0,
+    inverter_return: float | str = 0.0,
+    day_scale: float | str = 1.0,
+    day_start: str | None = None,
 ) -> SimulatorConfig:
     """Validate the command line into a SimulatorConfig (BridgeInputError on bad input)."""
     inverters = parse_int(inverters, "inverters", 0, MAX_INVERTERS)
@@ -131,7 +136,35 @@ def build_config(
         session_ttl=session_ttl,
         pvs_model=parse_model(model),
         time_scale=parse_factor(time_scale, "time-scale", 0.001, 100000),
+        inverter_return=parse_seconds(inverter_return, "inverter-return", 0, 3600),
+        clock=site_clock(parse_factor(day_scale, "day-scale", 1, 100000), day_start),
     )
+
+
+def site_clock(scale: float, start: str | None):
+    """The site model's wall clock (sun, energy, dl_uptime): real time, or from `start`
+    ("HH:MM", local time of the site's timezone today) running `scale` times faster, so
+    that a soak passes a whole day of sunrise and sunset in minutes."""
+    if scale == 1 and not start:
+        return time.time
+    origin = time.time()
+    begin = origin
+    if start:
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", start.strip())
+        if not match:
+            raise BridgeInputError("day-start", f"{start!r}: use HH:MM (00:00-23:59)")
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        here = datetime.fromtimestamp(origin, ZoneInfo(SimulatorConfig.timezone))
+        begin = here.replace(
+            hour=int(match[1]), minute=int(match[2]), second=0, microsecond=0
+        ).timestamp()
+
+    def clock() -> float:
+        return begin + (time.time() - origin) * scale
+
+    return clock
 
 
 _PORT_OPTIONS = {"http": "--port", "https": "--https-port", "ws": "--ws-port"}
@@ -205,6 +238,28 @@ def banner(sim: SimulatorServer) -> str:
     metavar="FACTOR",
     help="Run session lifetimes and the 10-minute WebSocket close this many times faster "
     "(soaks); also POST /_sim/clock?advance=SECONDS.",
+)
+@click.option(
+    "--inverter-return",
+    default="0",
+    show_default=True,
+    metavar="SECONDS",
+    help="After a reboot (fault restarting, POST /_sim/firmware) the inverters reappear in "
+    "DeviceList one by one, this many seconds apart; 0: all at once.",
+)
+@click.option(
+    "--day-scale",
+    default="1",
+    show_default=True,
+    metavar="FACTOR",
+    help="Run the site's day (sun, energy, uptime) this many times faster (soaks: 48 = a "
+    "day in 30 minutes).",
+)
+@click.option(
+    "--day-start",
+    default=None,
+    metavar="HH:MM",
+    help="The site's local time of day when the simulator starts (default: now).",
 )
 @click.option(
     "--latency",

@@ -16,6 +16,7 @@ FAULT_MODES = (
     "truncated",
     "hang",
     "slow",
+    "slow_scan",  # only DeviceList (the PLC scan) is slow: "DeviceList takes over a minute"
     "hang_missing",  # a /vars name= of a variable the firmware lacks hangs (field notes)
 )
 
@@ -25,6 +26,7 @@ DEFAULT_SECONDS = {
     "hang": 300.0,  # each request hangs this long (or until the fault is cleared)
     "hang_missing": 300.0,  # likewise, only requests naming a missing variable
     "slow": 10.0,  # extra delay added to every response
+    "slow_scan": 65.0,  # extra delay added to DeviceList only
 }
 
 

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from bridge_cli.errors import BridgeInputError
 from bridge_cli.simulator import latency, legacy
 from bridge_cli.simulator.faults import validate_mode, validate_seconds
+from bridge_cli.simulator.model import parse_build
 from bridge_cli.simulator.responses import (
     SERVER,
     Response,
@@ -118,7 +119,9 @@ class PVSHandler(BaseHTTPRequestHandler):
                 raise _Drop()
             if self.sim.realistic:
                 self._wait(command, latency.delay(command, params, self.sim.model))
-            if fault.mode == "slow":
+            if fault.mode == "slow" or (
+                fault.mode == "slow_scan" and command in latency.SCAN_COMMANDS
+            ):
                 self.sim.stopping.wait(fault.delay)
             if fault.mode == "error500":
                 response = error_page(500)
@@ -242,6 +245,15 @@ class PVSHandler(BaseHTTPRequestHandler):
             data = {"fault": sim.set_fault(mode, seconds=seconds).as_dict()}
         elif path == "/_sim/fault" and method in ("GET", "HEAD"):
             data = {"fault": sim.faults.current.as_dict()}
+        elif path == "/_sim/firmware" and method == "POST":
+            try:
+                build = parse_build(params.get("build", ""))
+                seconds = validate_seconds(params.get("seconds"))
+            except BridgeInputError as exc:
+                self._send_control({"error": str(exc)}, 400)
+                return
+            self.close_connection = True
+            data = {"fault": sim.set_firmware(build, seconds=seconds).as_dict(), "build": build}
         elif path == "/_sim/clock" and method == "POST":
             try:
                 seconds = validate_seconds(params.get("advance"), "advance") or 0.0

@@ -29,6 +29,18 @@ GRID_SECONDS = 300  # the supervisor's DATATIME grid
 METER_SECONDS = 5  # how often meters refresh
 
 
+def parse_build(value: str | int, field: str = "build") -> int | str:
+    """A firmware for a run-time switch: 'legacy' or a build number (1-999999)."""
+    from bridge_cli.errors import BridgeInputError
+
+    text = str(value).strip().lower()
+    if text == "legacy":
+        return text
+    if text.isdigit() and 1 <= int(text) <= 999999:
+        return int(text)
+    raise BridgeInputError(field, f"{value!r}: use 'legacy' or a build number (1-999999)")
+
+
 @dataclass
 class SiteModel:
     serial: str = DEFAULT_SERIAL
@@ -42,6 +54,9 @@ class SiteModel:
     boots: int = 1
     writable: dict[str, str] = field(default_factory=lambda: {"/sys/telemetryws/enable": "0"})
     pvs_model: str = "PVS6"  # or "PVS5": no telemetry WebSocket, no BUILD in supervisor/info
+    # After a reboot the inverters reappear one by one, this many real seconds apart
+    # (0: all at once). A real PVS finds its micro-inverters again over minutes.
+    inverter_return_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -87,6 +102,16 @@ class SiteModel:
         with self._lock:
             self.booted_at = self.clock()
             self.boots += 1
+            self._rebooted_real = time.monotonic()
+
+    def visible_inverters(self) -> int:
+        """How many inverters the PVS reports now: all, or, shortly after a reboot with
+        `inverter_return_seconds`, only those found again so far (one per interval)."""
+        since = getattr(self, "_rebooted_real", None)
+        if since is None or self.inverter_return_seconds <= 0:
+            return self.inverters
+        found = int((time.monotonic() - since) / self.inverter_return_seconds)
+        return max(0, min(self.inverters, found))
 
     def uptime(self) -> float:
         return max(0.0, self.clock() - self.booted_at)
@@ -133,7 +158,7 @@ class SiteModel:
     def device_list(self) -> dict:
         now = self.clock()
         devices = [self.supervisor_device(now), *self.meter_devices(now)]
-        devices += [self.inverter_device(i, now) for i in range(self.inverters)]
+        devices += [self.inverter_device(i, now) for i in range(self.visible_inverters())]
         if self.ess:
             devices += self.ess_devices(now)
         return {"devices": devices, "result": "succeed"}

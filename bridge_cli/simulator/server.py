@@ -65,6 +65,7 @@ class SimulatorConfig:
     time_scale: float = 1.0  # protocol timers (sessions, WebSocket closes) run this much faster
     ws_lifetime: float = 600.0  # the PVS closes each telemetry WebSocket after 10 minutes
     sim_clock: SimClock | None = None  # injected protocol clock (default: SimClock(time_scale))
+    inverter_return: float = 0.0  # after a reboot, inverters reappear this many s apart
 
     @property
     def build(self) -> int:
@@ -154,6 +155,7 @@ class SimulatorServer:
             timezone=c.timezone,
             clock=c.clock,
             pvs_model=c.pvs_model,
+            inverter_return_seconds=c.inverter_return,
         )
         self.varserver = Varserver(self.model, c.session_ttl, self.clock)
         self.faults = FaultState()
@@ -169,6 +171,7 @@ class SimulatorServer:
         self._listeners_lock = threading.RLock()  # open/close from several threads
         self._restart_thread: threading.Thread | None = None
         self._ssl_context = None
+        self._pending_build: int | None = None  # a firmware switch waiting for the reboot
 
     # ----- lifecycle --------------------------------------------------------------------
     def __enter__(self) -> SimulatorServer:
@@ -182,18 +185,26 @@ class SimulatorServer:
     def realistic(self) -> bool:
         return self.config.latency == "realistic"
 
-    def start(self) -> SimulatorServer:
+    def _plan_ports(self) -> None:
+        """The listeners the current firmware has (ports kept from an earlier boot)."""
         c = self.config
-        self._ports = {"http": c.port}
+        old = self._ports
+        self._ports = {"http": old.get("http", c.port)}
         if self.model.new_firmware:
             if c.https_port is not None:
-                cert, key = tls.ensure_certificate(
-                    c.state_dir or tls.default_state_dir(), self.model.serial, c.host
-                )
-                self._ssl_context = tls.server_context(cert, key)
-                self._ports["https"] = c.https_port
+                if self._ssl_context is None:
+                    cert, key = tls.ensure_certificate(
+                        c.state_dir or tls.default_state_dir(), self.model.serial, c.host
+                    )
+                    self._ssl_context = tls.server_context(cert, key)
+                self._ports["https"] = old.get("https", c.https_port)
             if c.ws_port is not None and not self.model.pvs5:  # a PVS5 has no 9002
-                self._ports["ws"] = c.ws_port
+                self._ports["ws"] = old.get("ws", c.ws_port)
+
+    def start(self) -> SimulatorServer:
+        c = self.config
+        self._ports = {}
+        self._plan_ports()
         try:
             self._open_listeners()
         except OSError:
@@ -339,6 +350,15 @@ class SimulatorServer:
             thread.start()
         return fault
 
+    def set_firmware(self, build: int | str, seconds: float | None = None) -> Fault:
+        """A firmware update: the PVS goes offline for `seconds` (like "restarting") and
+        boots with `build` ('legacy' or a build number), with the listeners that build
+        has (HTTPS and the WebSocket from the 2025 firmware on)."""
+        if build == "legacy":
+            build = PVS5_LEGACY_BUILD if self.model.pvs5 else LEGACY_BUILD
+        self._pending_build = int(build)
+        return self.set_fault("restarting", seconds=seconds)
+
     def clear_fault(self) -> Fault:
         return self.faults.clear()
 
@@ -352,6 +372,13 @@ class SimulatorServer:
                 return
             self.model.reboot()
             self.varserver.clear_sessions()
+            if self._pending_build is not None:
+                self.model.build, self._pending_build = self._pending_build, None
+                try:
+                    self._plan_ports()
+                except OSError as exc:  # no certificate: stay offline, say why
+                    log.error("simulator: cannot switch firmware: %s", exc)
+                    return
             for attempt in range(50):
                 try:
                     self._open_listeners()

@@ -214,7 +214,7 @@ class Varserver:
         m = self.model
         out = {}
         grid = now - now % 300
-        for i in range(m.inverters):
+        for i in range(m.visible_inverters()):
             v = m.inverter_values(i, now)
             fields = {
                 "sn": m.inverter_serial(i),
