@@ -30,27 +30,23 @@ class Simulator:
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
+    def options(self) -> list[str]:
+        """`bridge-cli simulate` options beyond --host and --port."""
+        return ["--inverters", str(self.inverters), "--latency", self.latency,
+                "--ess" if self.ess else "--no-ess"]  # fmt: skip
+
+    def listening_ports(self) -> tuple[int, ...]:
+        return (self.port,)
+
     def __enter__(self) -> Simulator:
-        argv = [
-            sys.executable,
-            "-m",
-            "bridge_cli",
-            "simulate",
-            "--host",
-            LOOPBACK,
-            "--port",
-            str(self.port),
-            "--inverters",
-            str(self.inverters),
-            "--latency",
-            self.latency,
-            "--ess" if self.ess else "--no-ess",
-        ]
+        argv = [sys.executable, "-m", "bridge_cli", "simulate", "--host", LOOPBACK,
+                "--port", str(self.port), *self.options()]  # fmt: skip
         self.proc = subprocess.Popen(
             argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
         )
         try:
-            wait_listening(LOOPBACK, self.port, self.proc, what="the simulator")
+            for port in self.listening_ports():
+                wait_listening(LOOPBACK, port, self.proc, what="the simulator")
         except BaseException:
             stop_process(self.proc)
             raise

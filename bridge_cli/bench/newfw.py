@@ -24,19 +24,16 @@ import http.client
 import json
 import shutil
 import ssl
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 from bridge_cli import bridge_tls
 from bridge_cli.bench import handshakes
-from bridge_cli.bench.loopback import LOOPBACK, Haproxy, role_config
+from bridge_cli.bench.loopback import LOOPBACK, Haproxy, Simulator, role_config
 from bridge_cli.bench.stats import summary
-from bridge_cli.local_haproxy import free_port, stop_process, wait_listening
+from bridge_cli.local_haproxy import free_port
 
 FIRMWARE = "61845"
 READ = "/vars?name=/sys/info/uptime"  # one small variable; /vars is never cached
@@ -44,43 +41,19 @@ POLL_INTERVAL = 10.0
 POLLERS = 3
 
 
-class NewFirmwareSimulator:
+class NewFirmwareSimulator(Simulator):
     """`bridge-cli simulate --firmware 61845` on 127.0.0.1 (HTTP, HTTPS), in a subprocess."""
 
     def __init__(self, latency: str = "none"):
-        self.latency = latency
-        self.port, self.https_port = free_port(), free_port()
-        self.proc: subprocess.Popen | None = None
+        super().__init__(latency=latency)
+        self.https_port = free_port()
 
-    def __enter__(self) -> NewFirmwareSimulator:
-        argv = [sys.executable, "-m", "bridge_cli", "simulate", "--host", LOOPBACK,
-                "--port", str(self.port), "--https-port", str(self.https_port),
-                "--ws-port", str(free_port()), "--firmware", FIRMWARE,
-                "--latency", self.latency]  # fmt: skip
-        self.proc = subprocess.Popen(
-            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
-        )
-        try:
-            for port in (self.port, self.https_port):
-                wait_listening(LOOPBACK, port, self.proc, what="the simulator")
-        except BaseException:
-            stop_process(self.proc)
-            raise
-        return self
+    def options(self) -> list[str]:
+        return ["--https-port", str(self.https_port), "--ws-port", str(free_port()),
+                "--firmware", FIRMWARE, "--latency", self.latency]  # fmt: skip
 
-    def __exit__(self, *exc) -> None:
-        stop_process(self.proc)
-
-    def _control(self, path: str, method: str = "GET") -> dict:
-        request = urllib.request.Request(f"http://{LOOPBACK}:{self.port}{path}", method=method)
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
-            return json.loads(response.read() or b"{}")
-
-    def counters(self) -> dict:
-        return self._control("/_sim/counters")
-
-    def reset_counters(self) -> None:
-        self._control("/_sim/counters/reset", "POST")
+    def listening_ports(self) -> tuple[int, ...]:
+        return (self.port, self.https_port)
 
 
 class Bridge:

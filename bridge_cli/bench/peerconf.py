@@ -10,6 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# How the report and the runner name each proxy.
+LABELS = {
+    "role": "pvs-bridge (role's haproxy)",
+    "guide": "guide's haproxy",
+    "varnish": "varnish (HA integration's VCL)",
+    "nginx": "nginx (add-on config)",
+    "caddy": "Caddy (Pi Zero guide)",
+}
+
 
 @dataclass(frozen=True)
 class Source:

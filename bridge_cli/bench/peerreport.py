@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 from bridge_cli.bench import verdict
-from bridge_cli.bench.peerconf import SOURCES
+from bridge_cli.bench.peerconf import LABELS, SOURCES
 from bridge_cli.bench.stats import ms, secs
-
-LABELS = {
-    "role": "pvs-bridge (role's haproxy)",
-    "guide": "guide's haproxy",
-    "varnish": "varnish (HA integration's VCL)",
-    "nginx": "nginx (add-on config)",
-    "caddy": "Caddy (Pi Zero guide)",
-}
 
 
 def _mb(kb) -> str:

@@ -17,17 +17,11 @@ import tempfile
 from pathlib import Path
 
 from bridge_cli.bench import loopback, peerconf
+from bridge_cli.bench.peerconf import LABELS
 from bridge_cli.errors import BridgeFailure
 from bridge_cli.local_haproxy import free_port, haproxy_command, stop_process, wait_listening
 
 PEERS = ("role", "guide", "varnish", "nginx", "caddy")
-LABELS = {
-    "role": "pvs-bridge (role's haproxy)",
-    "guide": "guide's haproxy",
-    "varnish": "varnish (HA integration's VCL)",
-    "nginx": "nginx (add-on config)",
-    "caddy": "Caddy (Pi Zero guide)",
-}
 BINARIES = {"varnish": "varnishd", "nginx": "nginx", "caddy": "caddy"}
 PACKAGES = {"role": "haproxy", "guide": "haproxy", "varnish": "varnish", "nginx": "nginx",
             "caddy": "caddy"}  # fmt: skip

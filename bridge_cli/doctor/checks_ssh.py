@@ -202,10 +202,6 @@ def check_connect(ctx: Context) -> Finding:
     return passed("ssh.connect", f"SSH to {target} (host key known)")
 
 
-def _output(ctx: Context, name: str) -> tuple[int, str]:
-    return ctx.get("ssh_outputs", {}).get(name, (-1, ""))
-
-
 def _judge(check_id: str):
     """A doctor check (over SSH) that judges with the one on-bridge implementation."""
 
