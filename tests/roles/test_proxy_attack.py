@@ -297,6 +297,14 @@ def ws_handshake(addr, source: str) -> socket.socket:
     return sock
 
 
+def _handshake_or_refused(address, source):
+    """A WebSocket handshake, or None when the bridge resets it (over the client's limit)."""
+    try:
+        return ws_handshake(address, source)
+    except ConnectionResetError:
+        return None
+
+
 def test_websocket_clients_are_bounded(tmp_path):
     # ws_interval: the PVS sends only when values change (silent gaps of 60-70 s).
     config = SimulatorConfig(
@@ -311,11 +319,12 @@ def test_websocket_clients_are_bounded(tmp_path):
         with RunningHaproxy(tmp_path, variables) as bridge:
             ws = (LOOPBACK, variables["bridge_proxy_ws_port"])
             clients = [ws_handshake(ws, f"127.0.4.{i}") for i in range(1, 6)]
-            greedy = [ws_handshake(ws, "127.0.5.1") for _ in range(5)]
+            greedy = [_handshake_or_refused(ws, "127.0.5.1") for _ in range(5)]
             try:
                 time.sleep(0.5)
                 # One client holds at most bridge_proxy_passthrough_client_maxconn tunnels.
-                assert sum(not closed_by_bridge(s) for s in greedy) <= 2
+                # (A tunnel over the limit may be reset during its handshake: refused too.)
+                assert sum(s is not None and not closed_by_bridge(s) for s in greedy) <= 2
                 stats_and_metrics_answer(bridge)
                 status, _, body = get(bridge.http, "/cgi-bin/dl_cgi/supervisor/info", timeout=10)
                 assert status == 200 and b"supervisor" in body
@@ -327,4 +336,4 @@ def test_websocket_clients_are_bounded(tmp_path):
                     time.sleep(0.5)
                 assert all(closed_by_bridge(s) for s in clients)
             finally:
-                close_all(clients + greedy)
+                close_all(clients + [s for s in greedy if s is not None])
