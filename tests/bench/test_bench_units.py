@@ -10,8 +10,8 @@ import threading
 import pytest
 from click.testing import CliRunner
 
-from bridge_cli.bench import procstat, provisioning, report, stats, wire
-from bridge_cli.bench.commands import bench
+from harness.bench import procstat, provisioning, report, stats, wire
+from harness.bench.commands import bench
 
 
 def test_percentile_nearest_rank():

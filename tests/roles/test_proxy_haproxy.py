@@ -1,6 +1,6 @@
 """The bridge_proxy role's haproxy.cfg behind the host's real haproxy, on loopback.
 
-Every test renders the role's template (bridge_cli.proxy_config), starts haproxy in the
+Every test renders the role's template (harness.proxy_config), starts haproxy in the
 foreground in front of a local HTTP/1.1 stand-in for the PVS and speaks real HTTP to it.
 """
 
@@ -25,8 +25,8 @@ from roles_haproxy import (
 from roles_pvs_standin import PvsStandIn
 
 from bridge_cli.bridge_tls import make_self_signed
-from bridge_cli.local_haproxy import LocalHaproxy
-from bridge_cli.proxy_config import render_guide_haproxy_cfg, render_haproxy_cfg, role_defaults
+from harness.local_haproxy import LocalHaproxy
+from harness.proxy_config import render_guide_haproxy_cfg, render_haproxy_cfg, role_defaults
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("haproxy") or os.path.exists(HAPROXY)), reason="haproxy not installed"

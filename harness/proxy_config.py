@@ -22,7 +22,7 @@ from bridge_cli.resources import PROJECT_ROOT
 ROLE_DIR = PROJECT_ROOT / "roles" / "bridge_proxy"
 TEMPLATE = ROLE_DIR / "templates" / "haproxy.cfg.j2"
 DEFAULTS = ROLE_DIR / "defaults" / "main.yml"
-MANAGED = "Managed by pvs-bridge (bridge_cli.proxy_config); local changes will be lost."
+MANAGED = "Managed by pvs-bridge (harness.proxy_config); local changes will be lost."
 
 
 def role_defaults() -> dict[str, Any]:
