@@ -1,83 +1,65 @@
-"""Render the bridge's haproxy configuration outside Ansible (tests, benchmarks).
+"""Render the bridge's haproxy configuration outside a play (tests, benchmarks).
 
-``render_haproxy_cfg`` renders the bridge_proxy role's own template with the role's
-defaults merged with overrides, using plain Jinja2 configured like Ansible's templating
-(trim_blocks), so tests run the exact configuration the role installs behind a real
-haproxy. ``render_guide_haproxy_cfg`` renders the guide's original configuration (the
-Debian package's default haproxy.cfg with the guide's lines appended) for comparisons.
+``render_haproxy_cfg`` renders the bridge_proxy role's own template the way the role's
+template task does, with ansible-core's own Templar: the role's defaults, the caller's
+overrides (as an inventory gives them), the role's vars/main.yml (the stats password's
+hash and its salt, derived there once) and the template module's variables
+(``ansible_managed``). So ``comment``, ``bool``, ``password_hash`` and every other filter
+are Ansible's, and tests run the exact configuration the role installs behind a real
+haproxy (tests/roles/test_rendered_haproxy.py compares it with an ansible-playbook run).
+``render_guide_haproxy_cfg`` renders the guide's original configuration (the Debian
+package's default haproxy.cfg with the guide's lines appended) for comparisons.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import yaml
-from passlib.hash import sha512_crypt
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, generate_ansible_template_vars, trust_as_template
 
 from bridge_cli.resources import PROJECT_ROOT
 
 ROLE_DIR = PROJECT_ROOT / "roles" / "bridge_proxy"
 TEMPLATE = ROLE_DIR / "templates" / "haproxy.cfg.j2"
 DEFAULTS = ROLE_DIR / "defaults" / "main.yml"
-MANAGED = "Managed by pvs-bridge (harness.proxy_config); local changes will be lost."
+ROLE_VARS = ROLE_DIR / "vars" / "main.yml"
+# The template module's own Jinja settings (ansible.builtin.template's defaults).
+TEMPLATE_OPTIONS = {"trim_blocks": True, "lstrip_blocks": False, "newline_sequence": "\n"}
 
 
 def role_defaults() -> dict[str, Any]:
-    """The bridge_proxy role's defaults/main.yml as a dict."""
+    """The bridge_proxy role's defaults/main.yml as a dict (plain values, for reading)."""
     return yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))
 
 
-def _comment(text: str) -> str:
-    """Ansible's ``comment`` filter with its default (shell) style."""
-    lines = "\n".join(f"# {line}" if line else "#" for line in text.splitlines())
-    return f"#\n{lines}\n#"
+@functools.cache
+def _loader() -> DataLoader:
+    return DataLoader()  # caches the files it parses
 
 
-def _bool(value: Any) -> bool:
-    """Ansible's ``bool`` filter: a string such as "false" or "no" is False (not truthy)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        value = value.strip().lower()
-    return value in ("yes", "on", "1", "true", 1)
-
-
-def stats_password_hash(user: str, password: str) -> str:
-    """A SHA-512 crypt hash for haproxy's userlist; the salt is derived from the user so
-    the rendered file is stable from run to run (same as the role)."""
-    salt = hashlib.sha256(f"pvs-bridge-stats:{user}".encode()).hexdigest()[:16]
-    return sha512_crypt.using(salt=salt, rounds=5000).hash(password)
-
-
-def _environment(directory: Path) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(directory)),
-        trim_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
-    env.filters["comment"] = _comment
-    env.filters["bool"] = _bool
-    return env
+def _role_file(path: Path) -> dict[str, Any]:
+    """A role's variables file as Ansible loads it: its strings are templates."""
+    return dict(_loader().load_from_file(str(path), trusted_as_template=True) or {})
 
 
 def render_haproxy_cfg(overrides: dict | None = None) -> str:
-    """haproxy.cfg exactly as the role renders it, for the role defaults + ``overrides``."""
-    variables: dict[str, Any] = role_defaults()
-    variables.update(overrides or {})
-    variables.setdefault("ansible_managed", MANAGED)
-    if variables.get("bridge_proxy_stats_user"):
-        variables.setdefault(
-            "__bridge_proxy_stats_password_hash",
-            stats_password_hash(
-                variables["bridge_proxy_stats_user"], variables["bridge_proxy_stats_password"]
-            ),
-        )
-    return _environment(TEMPLATE.parent).get_template(TEMPLATE.name).render(**variables)
+    """haproxy.cfg exactly as the role renders it, for the role defaults + ``overrides``.
+
+    Precedence as in a play: role defaults < ``overrides`` (as from an inventory) < the
+    role's vars/main.yml. Values in ``overrides`` are taken as they are (not templated).
+    The rest is what ansible.builtin.template does with a file: its text, trusted, through
+    a Templar holding the variables and the template module's own (``ansible_managed``)."""
+    variables = {**_role_file(DEFAULTS), **(overrides or {}), **_role_file(ROLE_VARS)}
+    if "ansible_managed" not in variables:
+        variables.update(generate_ansible_template_vars(TEMPLATE.name, fullpath=str(TEMPLATE)))
+    templar = Templar(loader=_loader(), variables=variables)
+    source = trust_as_template(TEMPLATE.read_text(encoding="utf-8"))
+    return templar.template(source, escape_backslashes=False, overrides=TEMPLATE_OPTIONS)
 
 
 # The Debian package's /etc/haproxy/haproxy.cfg (bookworm) followed by the guide's lines.

@@ -384,7 +384,7 @@ def test_production_defaults_validate_as_the_role_renders_them(tmp_path):
     make_self_signed(tmp_path / "pvs-pinned.pem", "pvs", ["127.0.0.1"])
     text = render_haproxy_cfg({"bridge_proxy_tls_dir": str(tmp_path)})
     cfg.write_text(text)
-    assert text.startswith("#\n# Managed by")
+    assert text.startswith("#\n# Ansible managed\n#\n")
     directives = [line.strip() for line in text.splitlines() if not line.strip().startswith("#")]
     assert not any(line.startswith("stats admin") for line in directives)
     assert "bind :80" in text and "server pvs 172.27.153.1:80 maxconn 1" in text
