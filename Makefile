@@ -50,7 +50,7 @@ demo: venv system-deps
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/bridge-cli lab demo
 
 bench: venv system-deps
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/bridge-cli lab bench --output BENCHMARKS.md
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m harness.bench --output BENCHMARKS.md
 
 ## A simulated day of faults on a lab bridge (root, about 32 minutes; not in `make test`).
 soak: venv system-deps

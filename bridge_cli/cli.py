@@ -63,7 +63,6 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from bridge_cli.bench.commands import bench
     from bridge_cli.doctor.commands import doctor
     from bridge_cli.lab.commands import lab
     from bridge_cli.provision import provision
@@ -74,9 +73,6 @@ def _register() -> None:
 
     for command in (pvs, sdcard, simulate, lab, provision, doctor):
         cli.add_command(command)
-    # `lab bench` is the benchmark package's command, hung under `lab` here: the lab itself
-    # never imports the benchmarks (they import the lab).
-    lab.add_command(bench, name="bench")
     lab.add_command(soak, name="soak")  # the soak imports the lab, never the other way
 
 

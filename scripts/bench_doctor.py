@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bridge_cli.doctor.testbed import SilentHost, free_loopback_address, testbed  # noqa: E402
+from harness.testbed import SilentHost, free_loopback_address, testbed  # noqa: E402
 
 
 def cli_seconds(args: list[str], runs: int) -> tuple[list[float], int]:

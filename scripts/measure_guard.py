@@ -12,12 +12,16 @@ from __future__ import annotations
 import contextlib
 import http.client
 import socket
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
-from bridge_cli.local_haproxy import UNPRIVILEGED_OVERRIDES, LocalHaproxy, free_port
-from bridge_cli.proxy_config import render_haproxy_cfg
-from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the harness, from the checkout
+
+from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer  # noqa: E402
+from harness.local_haproxy import UNPRIVILEGED_OVERRIDES, LocalHaproxy, free_port  # noqa: E402
+from harness.proxy_config import render_haproxy_cfg  # noqa: E402
 
 LOOP = "127.0.0.1"
 READ = "/cgi-bin/dl_cgi?Command=Get_Comm"

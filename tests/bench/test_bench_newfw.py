@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from bridge_cli.bench import handshakes, newfwreport
-from bridge_cli.bench.commands import bench
+from harness.bench import handshakes, newfwreport
+from harness.bench.commands import bench
 
 # `openssl speed -mr ecdsap256 ecdhx25519` as OpenSSL 3 prints it (machine-readable).
 SPEED = """+DTP:256:sign:ecdsa:1

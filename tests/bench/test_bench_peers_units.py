@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from bridge_cli.bench import mixed, peerchecks, peerconf, peerreport, peers, report, verdict
-from bridge_cli.bench.commands import bench
+from harness.bench import mixed, peerchecks, peerconf, peerreport, peers, report, verdict
+from harness.bench.commands import bench
 
 # ---- configurations ----------------------------------------------------------------
 
@@ -267,8 +267,8 @@ def test_a_negative_added_latency_is_noise_not_a_win():
 
 
 def test_fast_check_idea_changes_only_the_pvs_check_and_haproxy_accepts_it(tmp_path):
-    from bridge_cli.bench import loopback
-    from bridge_cli.local_haproxy import check_config
+    from harness.bench import loopback
+    from harness.local_haproxy import check_config
 
     role, _, _ = loopback.role_config(8080)
     # The role has taken the idea: nothing to add to it, and its own row measures it.

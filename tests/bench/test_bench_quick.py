@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge_cli.bench import runner, stats
+from harness.bench import runner, stats
 
 pytestmark = [
     pytest.mark.slow,
@@ -118,7 +118,7 @@ OTHERS = ("guide", "varnish", "nginx", "caddy")
 
 
 def _peer_ran(results, key):
-    from bridge_cli.bench import peers
+    from harness.bench import peers
 
     reason = peers.missing(key)
     if reason:

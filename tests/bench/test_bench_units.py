@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import gzip
 import socket
+import subprocess
+import sys
 import threading
 
 import pytest
 from click.testing import CliRunner
 
-from bridge_cli.bench import procstat, provisioning, report, stats, wire
-from bridge_cli.bench.commands import bench
+from harness import ROOT
+from harness.bench import procstat, provisioning, report, stats, wire
+from harness.bench.commands import bench
 
 
 def test_percentile_nearest_rank():
@@ -176,4 +179,19 @@ def test_out_of_range_pollers_refused_before_anything_runs(tmp_path):
     result = CliRunner().invoke(bench, ["--quick", "--pollers", "0", "--output", str(out)])
     assert result.exit_code == 2
     assert "--pollers" in result.output
+    assert not out.exists()
+
+
+def test_make_bench_entry_point_refuses_a_bad_option_in_one_line(tmp_path):
+    """`python -m harness.bench` (what `make bench` runs), from the checkout."""
+    out = tmp_path / "B.md"
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.bench", "--quick", "--pollers", "0", "-o", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: Invalid value for '--pollers': 0 is not in the range 1<=x<=100. "
+        "(see 'python -m harness.bench --help')"
+    ]
     assert not out.exists()

@@ -52,8 +52,8 @@ def selectors() -> list[tuple[str, dict[str, str]]]:
 
 @pytest.mark.skipif(not os.path.exists("/usr/sbin/haproxy"), reason="needs /usr/sbin/haproxy")
 def test_every_metric_the_rules_use_is_exported_by_the_bridge():
-    from bridge_cli.doctor.testbed import testbed as loopback_bridge
     from bridge_cli.pvs.client import http_request
+    from harness.testbed import testbed as loopback_bridge
 
     with loopback_bridge() as bed:
         http_request(bed.address, 80, "/cgi-bin/dl_cgi?Command=DeviceList", timeout=10)

@@ -20,7 +20,7 @@ def _private_cache(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def bed():
     """Legacy-firmware simulator (latency off) behind the role's haproxy on 127.x."""
-    from bridge_cli.doctor.testbed import testbed
+    from harness.testbed import testbed
 
     with testbed() as b:
         yield b
@@ -28,7 +28,7 @@ def bed():
 
 @pytest.fixture
 def new_fw_bed(tmp_path):
-    from bridge_cli.doctor.testbed import testbed
+    from harness.testbed import testbed
 
     with testbed(firmware=61845, state_dir=tmp_path) as b:
         yield b

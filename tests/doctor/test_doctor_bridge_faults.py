@@ -15,9 +15,9 @@ import pytest
 from doctor_helpers import run
 
 from bridge_cli.doctor import haproxy_stats
-from bridge_cli.doctor.testbed import SilentHost, free_loopback_address, wait_port
-from bridge_cli.doctor.testbed import testbed as loopback_bridge
 from bridge_cli.pvs.client import http_request
+from harness.testbed import SilentHost, free_loopback_address, wait_port
+from harness.testbed import testbed as loopback_bridge
 
 pytestmark = pytest.mark.skipif(
     not __import__("os").path.exists("/usr/sbin/haproxy"), reason="needs /usr/sbin/haproxy"

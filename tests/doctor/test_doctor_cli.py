@@ -144,7 +144,7 @@ def test_ssh_port_without_ssh_handshake_names_it_and_prints_no_traceback(tmp_pat
     traceback on stderr unless silenced, and connect() reports "No existing session"."""
     import socket
 
-    from bridge_cli.doctor.testbed import free_loopback_address
+    from harness.testbed import free_loopback_address
 
     key = tmp_path / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
@@ -175,7 +175,7 @@ def test_colour_by_default_only_on_a_terminal(no_color):
     import os
     import pty
 
-    from bridge_cli.doctor.testbed import free_loopback_address
+    from harness.testbed import free_loopback_address
 
     address = free_loopback_address(seed=13)  # nothing listens: bridge.http fails fast
     master, slave = pty.openpty()
@@ -217,7 +217,7 @@ def test_bad_pvs_interface(iface):
 
 def test_inventory_names_the_bridge_and_its_ports(tmp_path):
     """-i INVENTORY --host NAME: the address and stats port come from the inventory."""
-    from bridge_cli.doctor.testbed import testbed
+    from harness.testbed import testbed
 
     with testbed() as bed:
         inv = tmp_path / "hosts.yml"

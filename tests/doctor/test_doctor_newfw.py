@@ -16,7 +16,7 @@ from doctor_helpers import run
 
 from bridge_cli import bridge_tls
 from bridge_cli.doctor import newfw
-from bridge_cli.doctor.testbed import testbed as loopback_bridge
+from harness.testbed import testbed as loopback_bridge
 
 NOW = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
 PIN = "AB:CD:EF"

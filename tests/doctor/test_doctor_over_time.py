@@ -13,8 +13,8 @@ import pytest
 from doctor_helpers import run
 
 from bridge_cli.doctor import haproxy_stats, history
-from bridge_cli.doctor.testbed import testbed as loopback_bridge
 from bridge_cli.pvs.client import http_request
+from harness.testbed import testbed as loopback_bridge
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/usr/sbin/haproxy"), reason="needs /usr/sbin/haproxy"

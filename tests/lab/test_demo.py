@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge_cli import proxy_attacks
 from bridge_cli.lab import Lab, netns
 from bridge_cli.lab import topology as topo
 from bridge_cli.lab.provision import ansible_env, tool
+from harness import proxy_attacks
 
 pytestmark = [
     pytest.mark.lab,

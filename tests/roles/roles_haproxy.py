@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bridge_cli.local_haproxy import (
+from harness.local_haproxy import (
     UNPRIVILEGED_OVERRIDES,
     LocalHaproxy,
     check_config,  # noqa: F401  (re-exported for the tests)
     free_port,
     haproxy_command,
 )
-from bridge_cli.proxy_config import render_haproxy_cfg
+from harness.proxy_config import render_haproxy_cfg
 
 HAPROXY_CMD = haproxy_command()
 HAPROXY = HAPROXY_CMD[0]

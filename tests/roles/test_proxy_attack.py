@@ -2,7 +2,7 @@
 
 Ground truth is the simulator's counters: a refused request leaves them unchanged, and
 no write ever reaches them; every legitimate read of today's clients still does. The same
-table (bridge_cli.proxy_attacks) runs in the lab against each guest's own haproxy
+table (harness.proxy_attacks) runs in the lab against each guest's own haproxy
 (molecule/shared/tests/test_attack.py). Flood and slow-client cases use bounded loops and
 several loopback source addresses (127.0.0.x) as separate clients.
 """
@@ -22,8 +22,8 @@ import urllib.request
 import pytest
 from roles_haproxy import HAPROXY, LOOPBACK, RunningHaproxy, loopback_overrides
 
-from bridge_cli import proxy_attacks
 from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer
+from harness import proxy_attacks
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("haproxy") or os.path.exists(HAPROXY)), reason="haproxy not installed"

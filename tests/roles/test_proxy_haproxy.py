@@ -1,6 +1,6 @@
 """The bridge_proxy role's haproxy.cfg behind the host's real haproxy, on loopback.
 
-Every test renders the role's template (bridge_cli.proxy_config), starts haproxy in the
+Every test renders the role's template (harness.proxy_config), starts haproxy in the
 foreground in front of a local HTTP/1.1 stand-in for the PVS and speaks real HTTP to it.
 """
 
@@ -25,8 +25,8 @@ from roles_haproxy import (
 from roles_pvs_standin import PvsStandIn
 
 from bridge_cli.bridge_tls import make_self_signed
-from bridge_cli.local_haproxy import LocalHaproxy
-from bridge_cli.proxy_config import render_guide_haproxy_cfg, render_haproxy_cfg, role_defaults
+from harness.local_haproxy import LocalHaproxy
+from harness.proxy_config import render_guide_haproxy_cfg, render_haproxy_cfg, role_defaults
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("haproxy") or os.path.exists(HAPROXY)), reason="haproxy not installed"
@@ -384,7 +384,7 @@ def test_production_defaults_validate_as_the_role_renders_them(tmp_path):
     make_self_signed(tmp_path / "pvs-pinned.pem", "pvs", ["127.0.0.1"])
     text = render_haproxy_cfg({"bridge_proxy_tls_dir": str(tmp_path)})
     cfg.write_text(text)
-    assert text.startswith("#\n# Managed by")
+    assert text.startswith("#\n# Ansible managed\n#\n")
     directives = [line.strip() for line in text.splitlines() if not line.strip().startswith("#")]
     assert not any(line.startswith("stats admin") for line in directives)
     assert "bind :80" in text and "server pvs 172.27.153.1:80 maxconn 1" in text

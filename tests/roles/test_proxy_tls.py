@@ -23,9 +23,10 @@ from pathlib import Path
 import pytest
 from roles_haproxy import HAPROXY, LOOPBACK, RunningHaproxy, check_config, loopback_overrides
 
-from bridge_cli import bridge_tls, proxy_attacks
-from bridge_cli.proxy_config import render_haproxy_cfg
+from bridge_cli import bridge_tls
 from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer
+from harness import proxy_attacks
+from harness.proxy_config import render_haproxy_cfg
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("haproxy") or os.path.exists(HAPROXY)), reason="haproxy not installed"

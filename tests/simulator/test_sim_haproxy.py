@@ -13,7 +13,7 @@ import shutil
 import pytest
 from simhttp import connect
 
-from bridge_cli.local_haproxy import LocalHaproxy, free_port, haproxy_command
+from harness.local_haproxy import LocalHaproxy, free_port, haproxy_command
 
 pytestmark = pytest.mark.skipif(
     not shutil.which(haproxy_command()[0]), reason="haproxy not installed"

@@ -37,6 +37,20 @@ def test_installed_cli_uses_its_own_copy_of_the_templates(installed_wheel, tmp_p
         assert (root / item).exists(), item
 
 
+def test_installed_wheel_holds_no_harness(installed_wheel, tmp_path):
+    """The test harness (harness/: benchmarks, test beds) stays in the checkout."""
+    probe = subprocess.run(
+        [str(installed_wheel / "python"), "-c",
+         "import importlib.util as u; print(u.find_spec('harness'), u.find_spec('bridge_cli'))"],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    harness, product = probe.stdout.split(" ", 1)
+    assert harness == "None" and product != "None"
+    lab_help = run(installed_wheel, tmp_path, "lab", "--help")
+    assert lab_help.returncode == 0 and "soak" in lab_help.stdout
+    assert "bench" not in lab_help.stdout
+
+
 def test_installed_cli_writes_a_card(installed_wheel, tmp_path):
     card = tmp_path / "bootfs"
     card.mkdir()

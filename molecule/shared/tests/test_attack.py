@@ -1,4 +1,4 @@
-"""The attack suite (bridge_cli.proxy_attacks) against this guest's own haproxy.
+"""The attack suite (harness.proxy_attacks) against this guest's own haproxy.
 
 Bullseye ships haproxy 2.2, Bookworm 2.6 and Trixie 3.0; their HTTP parsers differ, so the
 same table of raw requests runs against each converged lab bridge, from the home LAN's
@@ -14,8 +14,8 @@ import os
 import subprocess
 import sys
 
-from bridge_cli import proxy_attacks
 from bridge_cli.lab import Lab, netns
+from harness import ROOT, proxy_attacks
 
 LAB = Lab(os.environ.get("BRIDGE_LAB_NAME", "mol-bookworm"))
 
@@ -26,13 +26,13 @@ def test_attack_table_against_this_guests_haproxy(host):
     argv = [
         sys.executable,
         "-m",
-        "bridge_cli.proxy_attacks",
+        "harness.proxy_attacks",
         LAB.bridge_address,
         "80",
         counters_url,
     ]
     answer = subprocess.run(
-        netns.exec_argv(LAB.home_ns, argv), capture_output=True, check=True, timeout=900
+        netns.exec_argv(LAB.home_ns, argv), capture_output=True, check=True, timeout=900, cwd=ROOT
     )
     results = json.loads(answer.stdout)
     assert len(results) == len(proxy_attacks.CASES) >= 80
@@ -44,7 +44,7 @@ def test_the_terminated_443_config_is_valid_for_this_guests_haproxy(host):
     """The lab's PVS is legacy (no HTTPS, nothing to pin), so the converged config has no
     re-encrypting server; render the pinned variant and let this guest's haproxy check it
     (ssl crt, verify required ca-file, req.body, the set= allowlist regex)."""
-    from bridge_cli.proxy_config import render_haproxy_cfg
+    from harness.proxy_config import render_haproxy_cfg
 
     folder = "/tmp/pvs-bridge-tls-check"
     config = render_haproxy_cfg(

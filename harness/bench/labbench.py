@@ -14,9 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from bridge_cli.bench import procstat, stats
 from bridge_cli.lab import netns
 from bridge_cli.lab import topology as topo
+from harness import ROOT
+from harness.bench import procstat, stats
 
 SMALL = "/cgi-bin/dl_cgi?Command=Get_Comm"  # not cached by the role: every request reaches the PVS
 DEVICE_LIST = "/cgi-bin/dl_cgi?Command=DeviceList"
@@ -25,7 +26,7 @@ DEVICE_LIST = "/cgi-bin/dl_cgi?Command=DeviceList"
 def _python_in(ns: str, module: str, args: list[str], timeout: float) -> dict:
     argv = netns.exec_argv(ns, [sys.executable, "-m", module, *args])
     proc = subprocess.run(
-        argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, cwd=ROOT
     )
     if proc.returncode != 0:
         raise RuntimeError(f"{module} in {ns} failed: {proc.stderr.strip()[-500:]}")
@@ -54,13 +55,13 @@ def overhead(lab, count: int = 500, blocks: int = 5, log=print) -> dict:
     for _ in range(blocks):  # alternate so background load hits both alike
         d = _python_in(
             lab.pi_ns,
-            "bridge_cli.bench.probe",
+            "harness.bench.probe",
             [topo.PVS_ADDRESS, "80", SMALL, "--count", str(per_block)],
             300,
         )
         t = _python_in(
             lab.home_ns,
-            "bridge_cli.bench.probe",
+            "harness.bench.probe",
             [lab.bridge_address, "80", SMALL, "--count", str(per_block)],
             300,
         )
@@ -117,7 +118,7 @@ def footprint(
     watch = procstat.Watch(pids).start()
     load = _python_in(
         lab.home_ns,
-        "bridge_cli.bench.pollers",
+        "harness.bench.pollers",
         [
             lab.bridge_address,
             "80",

@@ -1,6 +1,6 @@
 """A real bridge on loopback for tests and benchmarks: the simulator behind a real haproxy.
 
-haproxy runs the bridge_proxy role's own template (bridge_cli.proxy_config), bound to a
+haproxy runs the bridge_proxy role's own template (harness.proxy_config), bound to a
 private 127.x.y.z address with the real ports (80, 8080, 443), in the foreground (-db), as
 a subprocess. Only loopback is used.
 """
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from bridge_cli.doctor.context import DoctorOptions
-from bridge_cli.local_haproxy import UNPRIVILEGED_OVERRIDES, LocalHaproxy
+from harness.local_haproxy import UNPRIVILEGED_OVERRIDES, LocalHaproxy
 
 
 def free_loopback_address(seed: int = 0) -> str:
@@ -89,8 +89,8 @@ class Bed:
 @contextmanager
 def testbed(firmware="legacy", fault="none", haproxy_extra: dict | None = None, **sim_kw):
     """Yield a Bed: simulator (latency off) + the role's haproxy on a fresh 127.x address."""
-    from bridge_cli.proxy_config import render_haproxy_cfg
     from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer
+    from harness.proxy_config import render_haproxy_cfg
 
     address = free_loopback_address()
     sim_host = address.rsplit(".", 1)[0] + "." + str(int(address.rsplit(".", 1)[1]) + 1)

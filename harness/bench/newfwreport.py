@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge_cli.bench.stats import ms, secs
+from harness.bench.stats import ms, secs
 
 HEADING = "## 8. The 2025 firmware's API (:443)"
 # SunStrong asks clients for no more than one varserver query every few seconds (issue 12).
@@ -145,7 +145,7 @@ def section(results: dict) -> tuple[list[str], list[list[str]]]:
         "A 2025-firmware simulator (`--firmware 61845`) behind the role's haproxy on"
         " 127.0.0.1, :443 terminated (the role's default, bridge certificate and PVS pin made"
         " as the role makes them) and passed through, at the same time"
-        f" (bridge_cli/bench/newfw.py). Measured by `{results.get('command', '-')}`, started"
+        f" (harness/bench/newfw.py). Measured by `{results.get('command', '-')}`, started"
         f" {results.get('started', '-')} (UTC).",
         "",
     ]

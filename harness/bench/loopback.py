@@ -8,14 +8,14 @@ import subprocess
 import sys
 import urllib.request
 
-from bridge_cli.local_haproxy import (
+from harness.local_haproxy import (
     UNPRIVILEGED_OVERRIDES,
     LocalHaproxy,
     free_port,
     stop_process,
     wait_listening,
 )
-from bridge_cli.proxy_config import render_guide_haproxy_cfg, render_haproxy_cfg
+from harness.proxy_config import render_guide_haproxy_cfg, render_haproxy_cfg
 
 LOOPBACK = "127.0.0.1"
 

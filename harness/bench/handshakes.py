@@ -26,7 +26,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bridge_cli.bench import procstat
+from harness.bench import procstat
 
 LOOPBACK = "127.0.0.1"
 OPENSSL_ALGORITHMS = ("ecdsap256", "ecdhx25519")

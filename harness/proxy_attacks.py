@@ -9,7 +9,7 @@ them unchanged, a read must reach the PVS (or its cache) and answer 200.
 
 Run as a module inside a lab namespace it prints the results as JSON:
 
-    python -m bridge_cli.proxy_attacks HOST PORT COUNTERS_URL
+    python -m harness.proxy_attacks HOST PORT COUNTERS_URL
 """
 
 from __future__ import annotations

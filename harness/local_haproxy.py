@@ -1,7 +1,7 @@
 """Run a real haproxy with a given configuration as a child process (tests, benchmarks).
 
 The tests, the doctor's test bed and the benchmarks all run the bridge_proxy role's own
-configuration (rendered by bridge_cli.proxy_config) with a real haproxy on loopback; this
+configuration (rendered by harness.proxy_config) with a real haproxy on loopback; this
 module is the one way they start, validate, wait for and stop it. Another haproxy build
 (e.g. 2.2 or 3.0 inside a lab root file system) can be used by giving its command line in
 the environment variable BRIDGE_HAPROXY_CMD.

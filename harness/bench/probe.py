@@ -1,6 +1,6 @@
 """Latency probe: N sequential GETs, one fresh TCP connection each, timings as JSON.
 
-Runs as `python -m bridge_cli.bench.probe HOST PORT PATH --count N` (standard library
+Runs as `python -m harness.bench.probe HOST PORT PATH --count N` (standard library
 only), so the benchmark can start it inside a lab namespace with `ip netns exec` (the
 bridge's own namespace for "direct", the home namespace for "through haproxy").
 Prints {"ok": n, "errors": n, "statuses": {...}, "seconds": [...]} on stdout.

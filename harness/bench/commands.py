@@ -1,4 +1,8 @@
-"""`bridge-cli lab bench`: run the benchmarks and write BENCHMARKS.md (thin click layer)."""
+"""`python -m harness.bench` (what `make bench` runs): the benchmarks into BENCHMARKS.md.
+
+A thin click layer over harness.bench.runner; part of the test harness, not of the
+shipped CLI.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ MAX_POLLERS = 100
 MAX_DURATION = 600
 MAX_PREFIX = 8  # <prefix>-bullseye must stay within 17 characters
 OTHER_PEERS = ("guide", "varnish", "nginx", "caddy")  # the role's haproxy always runs
+PROG = "python -m harness.bench"
 
 
 def _validate_output(path: Path, field: str) -> Path:
@@ -48,7 +53,7 @@ def build_options(
     outage=None,
     only_new_firmware=False,
 ):
-    from bridge_cli.bench.runner import Options
+    from harness.bench.runner import Options
 
     _validate_output(Path(output), "output")
     if only_new_firmware and not Path(output).is_file():
@@ -216,15 +221,12 @@ def bench(
     flavour, the doctor's wall time, haproxy's footprint; and the same workloads through
     what owners run instead (the guide's haproxy, varnish, nginx, Caddy), side by side.
     Loopback and lab namespaces only; every load is bounded in clients and time.
-    Full run (root, about 10 minutes): bridge-cli lab bench --output BENCHMARKS.md
-    Smoke run (loopback only, under a minute): bridge-cli lab bench --quick -o /tmp/b.md
+    Full run (root, about 10 minutes): make bench
+    Smoke run (loopback only, under a minute): python -m harness.bench --quick -o /tmp/b.md
     """
-    from bridge_cli.bench.runner import run, run_new_firmware_only
+    from harness.bench.runner import run, run_new_firmware_only
 
-    args = sys.argv[1:]
-    if args[:2] == ["lab", "bench"]:
-        args = args[2:]
-    command = " ".join(["bridge-cli lab bench", *(shlex.quote(a) for a in args)])
+    command = " ".join([PROG, *(shlex.quote(a) for a in sys.argv[1:])])
     try:
         opts = build_options(
             output,

@@ -18,8 +18,8 @@ import itertools
 import threading
 import time
 
-from bridge_cli.bench import loopback, peers, stats, wire
-from bridge_cli.bench.protection import runnable
+from harness.bench import loopback, peers, stats, wire
+from harness.bench.protection import runnable
 
 DL = "/cgi-bin/dl_cgi?Command="
 WRITE = DL + "SetCellPurchased"

@@ -7,7 +7,7 @@ as the role makes it, the PVS's pinned) and :443 passed through. Measures:
 - the latency a client sees for one `/vars` read through each (p50/p99), on a new TLS
   connection per request and on one kept-alive connection, alternating blocks so that
   background load hits both alike; added = terminated minus pass-through;
-- TLS handshakes per second (bridge_cli.bench.handshakes);
+- TLS handshakes per second (harness.bench.handshakes);
 - three pypvs clients (SunStrong's library, as the Home Assistant integration runs it)
   polling every 10 s through the terminated :443 in front of a simulator at realistic
   latency: the PVS's peak concurrency and requests per minute, from its own counters.
@@ -30,10 +30,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bridge_cli import bridge_tls
-from bridge_cli.bench import handshakes
-from bridge_cli.bench.loopback import LOOPBACK, Haproxy, Simulator, role_config
-from bridge_cli.bench.stats import summary
-from bridge_cli.local_haproxy import free_port
+from harness.bench import handshakes
+from harness.bench.loopback import LOOPBACK, Haproxy, Simulator, role_config
+from harness.bench.stats import summary
+from harness.local_haproxy import free_port
 
 FIRMWARE = "61845"
 READ = "/vars?name=/sys/info/uptime"  # one small variable; /vars is never cached

@@ -103,7 +103,7 @@ def poll(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m bridge_cli.bench.pollers HOST PORT PATH --pollers N --duration S`: the
+    """`python -m harness.bench.pollers HOST PORT PATH --pollers N --duration S`: the
     pollers as a process (run inside a lab namespace); prints the result as JSON."""
     import argparse
     import json

@@ -31,14 +31,14 @@ class Source:
 SOURCES: dict[str, Source] = {
     "role": Source(
         "pvs-bridge's own bridge_proxy role (defaults)",
-        "roles/bridge_proxy/templates/haproxy.cfg.j2, rendered by bridge_cli.proxy_config",
+        "roles/bridge_proxy/templates/haproxy.cfg.j2, rendered by harness.proxy_config",
         "one request at a time to the PVS with a queue, 120 s cache of the read commands, "
         "read-only guard, gzip, health check every 10 s",
         "loopback addresses and free ports; no syslog, chroot, admin socket or user switch",
     ),
     "guide": Source(
         "the guide's haproxy (Debian's default haproxy.cfg plus the guide's lines)",
-        "shared reference pvs-guide.md, rendered by bridge_cli.proxy_config",
+        "shared reference pvs-guide.md, rendered by harness.proxy_config",
         "a plain HTTP proxy to the PVS with gzip and a stats page",
         "loopback addresses and free ports; no syslog, chroot, admin socket or user switch",
     ),

@@ -16,8 +16,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bridge_cli.bench import loopback, peers, pollers, stats
-from bridge_cli.bench.protection import runnable
+from harness.bench import loopback, peers, pollers, stats
+from harness.bench.protection import runnable
 
 DL = "/cgi-bin/dl_cgi?Command="
 ESS_STATUS = "/cgi-bin/dl_cgi/energy-storage-system/status"

@@ -1,8 +1,8 @@
 """The proxies compared side by side, each run for real on loopback in front of its own
 simulator: the role's haproxy, the guide's haproxy, varnish, nginx and Caddy.
 
-`Peer(key, pvs_port)` renders the peer's configuration (bridge_cli.bench.peerconf, or
-the role's own template through bridge_cli.proxy_config for haproxy), starts the Debian
+`Peer(key, pvs_port)` renders the peer's configuration (harness.bench.peerconf, or
+the role's own template through harness.proxy_config for haproxy), starts the Debian
 package's binary in the foreground on a free 127.0.0.1 port, waits until it listens and
 stops it on exit. `pids()` is the whole process tree (nginx master + workers, varnish
 manager + cache child), which is what memory is summed over.
@@ -16,10 +16,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bridge_cli.bench import loopback, peerconf
-from bridge_cli.bench.peerconf import LABELS
 from bridge_cli.errors import BridgeFailure
-from bridge_cli.local_haproxy import free_port, haproxy_command, stop_process, wait_listening
+from harness.bench import loopback, peerconf
+from harness.bench.peerconf import LABELS
+from harness.local_haproxy import free_port, haproxy_command, stop_process, wait_listening
 
 PEERS = ("role", "guide", "varnish", "nginx", "caddy")
 BINARIES = {"varnish": "varnishd", "nginx": "nginx", "caddy": "caddy"}

@@ -14,10 +14,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bridge_cli.bench import loopback, procstat, wire
 from bridge_cli.errors import BridgeFailure
-from bridge_cli.local_haproxy import LocalHaproxy
-from bridge_cli.proxy_config import role_defaults
+from harness.bench import loopback, procstat, wire
+from harness.local_haproxy import LocalHaproxy
+from harness.proxy_config import role_defaults
 
 CACHEABLE = (
     "/cgi-bin/dl_cgi?Command=DeviceList",

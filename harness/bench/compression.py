@@ -7,9 +7,9 @@ counted (wire.get). The gzipped answer is decompressed and must be the same devi
 
 from __future__ import annotations
 
-from bridge_cli.bench import loopback, wire
-from bridge_cli.bench.stats import saving
 from bridge_cli.errors import BridgeFailure
+from harness.bench import loopback, wire
+from harness.bench.stats import saving
 
 DEVICE_LIST = "/cgi-bin/dl_cgi?Command=DeviceList"
 

@@ -1,6 +1,6 @@
 """Item 3: protection of the PVS, the role's haproxy config vs every peer, side by side.
 
-Each proxy (the role's haproxy, the guide's, varnish, nginx, Caddy: bridge_cli.bench.peers)
+Each proxy (the role's haproxy, the guide's, varnish, nginx, Caddy: harness.bench.peers)
 gets its own real simulator (realistic latency) on loopback; all run at the same time (the
 load is mostly waiting) with the same pollers. The simulator's counters (reset first) say
 what reached the PVS; the pollers say what the clients saw. Every proxy's process tree is
@@ -14,8 +14,8 @@ import threading
 import time
 from dataclasses import asdict
 
-from bridge_cli.bench import loopback, peers, pollers, procstat, stats
-from bridge_cli.proxy_config import role_defaults
+from harness.bench import loopback, peers, pollers, procstat, stats
+from harness.proxy_config import role_defaults
 
 DEVICE_LIST = "/cgi-bin/dl_cgi?Command=DeviceList"
 

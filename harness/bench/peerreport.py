@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bridge_cli.bench import verdict
-from bridge_cli.bench.peerconf import LABELS, SOURCES
-from bridge_cli.bench.stats import ms, secs
+from harness.bench import verdict
+from harness.bench.peerconf import LABELS, SOURCES
+from harness.bench.stats import ms, secs
 
 
 def _mb(kb) -> str:
@@ -175,7 +175,7 @@ def _better(results: dict) -> tuple[list[str], list[tuple[str, str, str, str]]]:
         "### What each does better",
         "",
         "A peer 'does better' on a figure of this run when it beats pvs-bridge by more "
-        "than the noise margin of bridge_cli/bench/verdict.py (1 request or error; 20 % "
+        "than the noise margin of harness/bench/verdict.py (1 request or error; 20 % "
         "and 50 ms of client latency; 20 % and 0.2/1 ms of added latency; 10 % and "
         "0.5 MB of memory; 1 s of recovery; 2 points of gzip; 10 points of outage answers). "
         "Every figure compared comes from the same run, so a slower or busier machine "

@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridge_cli.bench import (
+from bridge_cli.resources import PROJECT_ROOT
+from harness.bench import (
     cachefill,
     compression,
     machine,
@@ -32,7 +33,6 @@ from bridge_cli.bench import (
     protection,
     report,
 )
-from bridge_cli.resources import PROJECT_ROOT
 
 
 @dataclass
@@ -53,7 +53,7 @@ class Options:
     peers: tuple[str, ...] = peers.PEERS
     mixed_duration: float = 120.0
     outage: float = 45.0
-    command: str = "bridge-cli lab bench"
+    command: str = "python -m harness.bench"
     # The 2025 firmware's API (section 8): reads per path, handshake seconds, poll seconds.
     newfw_requests: int = 300
     handshake_seconds: float = 10.0
@@ -107,8 +107,8 @@ def doctor_loopback(runs: int) -> dict:
 
 
 def lab_flavour(opts: Options, release: str, primary: bool, workdir: Path, log) -> dict:
-    from bridge_cli.bench import labbench, provisioning
     from bridge_cli.lab.lab import Lab
+    from harness.bench import labbench, provisioning
 
     name = f"{opts.lab_prefix}-{release}"
     lab = Lab(name, release, inverters=opts.inverters, latency="none")
