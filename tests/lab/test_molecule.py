@@ -7,6 +7,7 @@ playbooks/site.yml; `molecule test` fails when converge, idempotence or verify f
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,3 +34,30 @@ def test_molecule_scenario(scenario):
     )  # fmt: skip
     tail = "\n".join((result.stdout + result.stderr).splitlines()[-80:])
     assert result.returncode == 0, f"molecule test -s {scenario} failed:\n{tail}"
+    assert_the_stack_was_detected_once_per_run(result.stdout, scenario)
+
+
+DETECTION = "TASK [pvs_bridge.bridge.bridge_network : Decide the network stack (once per host)]"
+
+
+def assert_the_stack_was_detected_once_per_run(output: str, scenario: str) -> None:
+    """bridge_pvs_link and bridge_wifi both depend on bridge_network: in each playbook run
+    that converges them the stack is decided exactly once (the task ran, not skipped), and
+    it is the release's (settings.RELEASE_NETWORK_STACK: bullseye dhcpcd, bookworm
+    NetworkManager, trixie netplan). That both roles then wrote for that one stack is
+    checked on the bridge (molecule/shared/tests/test_roles.py)."""
+    from bridge_cli import settings
+
+    runs = [run for run in output.split("PLAY RECAP") if "bridge_pvs_link :" in run]
+    assert runs, "no converge output"
+    for run in runs:
+        tasks = run.split("\nTASK [")
+        ran = [
+            t
+            for t in tasks
+            if ("TASK [" + t).startswith(DETECTION) and re.search(r"^ok: ", t, re.M)
+        ]
+        assert len(ran) == 1, f"the stack was decided {len(ran)} times in one run"
+        assert run.count("bridge_network : Decide the network stack") == 1
+    expected = settings.RELEASE_NETWORK_STACK[scenario]
+    assert f"Network stack: {expected}" in output, expected
