@@ -25,16 +25,18 @@ pytestmark = [pytest.mark.lab, pytest.mark.slow]
 )
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_molecule_scenario(scenario):
+def test_molecule_scenario(scenario, tmp_path):
     bindir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": f"{bindir}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
     result = subprocess.run(
         [str(Path(bindir) / "molecule"), "test", "-s", scenario],
         cwd=ROOT, env=env, capture_output=True, text=True,
     )  # fmt: skip
-    tail = "\n".join((result.stdout + result.stderr).splitlines()[-80:])
+    output = result.stdout + result.stderr  # molecule writes the playbooks' output to stderr
+    (tmp_path / f"molecule-{scenario}.log").write_text(output)
+    tail = "\n".join(output.splitlines()[-80:])
     assert result.returncode == 0, f"molecule test -s {scenario} failed:\n{tail}"
-    assert_the_stack_was_detected_once_per_run(result.stdout, scenario)
+    assert_the_stack_was_detected_once_per_run(output, scenario)
 
 
 DETECTION = "TASK [pvs_bridge.bridge.bridge_network : Decide the network stack (once per host)]"
