@@ -84,7 +84,7 @@ def lab_vars(lab: str, names: topo.Names, wifi_psk: str) -> dict:
         "bridge_base_timezone": "America/Los_Angeles",
         "bridge_base_apt_update_cache": False,
         "bridge_pvs_link_interface": "eth0",
-        "bridge_pvs_link_network_stack": "auto",
+        "bridge_network_stack": "auto",
         "bridge_proxy_pvs_address": topo.PVS_ADDRESS,
         "bridge_proxy_pvs_port": 80,
         # Facts about the lab itself, for tests and the doctor.

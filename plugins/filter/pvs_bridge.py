@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible.utils.display import Display
 from ansible_collections.pvs_bridge.bridge.plugins.module_utils.pvs_bridge import (
     bridge_tls,
     psk,
@@ -36,7 +37,6 @@ _VALIDATORS = {
 
 
 NETWORK_STACKS = settings.NETWORK_STACKS
-
 
 
 def _ipv4_network(value, field):
@@ -119,6 +119,18 @@ def pvs_bridge_nm_ssid(ssid: str) -> str:
     return settings.nm_keyfile_ssid(ssid)
 
 
+def _service_present(services: dict, name: str) -> bool:
+    """A service that is running, or enabled to start (ansible's service_facts)."""
+    svc = services.get(name) or services.get(name.removesuffix(".service"))
+    if not svc:
+        return False
+    return svc.get("state") == "running" or svc.get("status") in ("enabled", "static")
+
+
+def _service_installed(services: dict, name: str) -> bool:
+    return bool(services.get(name) or services.get(name.removesuffix(".service")))
+
+
 def pvs_bridge_network_stack(facts: dict, override: str = "auto") -> str:
     """Which stack manages the network, from the host's facts, not its distribution name.
 
@@ -130,21 +142,87 @@ def pvs_bridge_network_stack(facts: dict, override: str = "auto") -> str:
     if override and override != "auto":
         return override
     services = facts.get("services") or {}
-
-    def present(name: str) -> bool:
-        svc = services.get(name) or services.get(name.removesuffix(".service"))
-        if not svc:
-            return False
-        return svc.get("state") == "running" or svc.get("status") in ("enabled", "static")
-
-    nm = present("NetworkManager.service")
     if facts.get("netplan_binary") and int(facts.get("netplan_configs") or 0) > 0:
         return "netplan"
-    if nm:
+    if _service_present(services, "NetworkManager.service"):
         return "networkmanager"
-    if present("dhcpcd.service"):
+    if _service_present(services, "dhcpcd.service"):
         return "dhcpcd"
     return ""
+
+
+def pvs_bridge_network_facts(facts: dict, requested: str = "auto") -> dict:
+    """What the role bridge_network records as ``bridge_network_current``: the stack
+    (network_stack's rules, or ``requested`` when it is not auto), what was asked,
+    whether NetworkManager runs the connections (its own stack, or netplan's renderer),
+    netplan's renderer ('' unless the stack is netplan), and ``usable``: '' or one line
+    saying why the stack cannot be used on this host."""
+    services = facts.get("services") or {}
+    stack = pvs_bridge_network_stack(facts, requested)
+    nm = _service_present(services, "NetworkManager.service") or (
+        requested == "networkmanager" and _service_installed(services, "NetworkManager.service")
+    )
+    renderer = ("NetworkManager" if nm else "networkd") if stack == "netplan" else ""
+    if stack not in settings.NETWORK_STACKS:
+        why = (
+            f"bridge_network_stack: {requested!r} is not allowed; use auto, "
+            + ", ".join(settings.NETWORK_STACKS)
+            if requested not in ("auto", "", None)
+            else "bridge_network_stack: could not detect the network stack (no active "
+            "NetworkManager, dhcpcd or netplan); set it to " + ", ".join(settings.NETWORK_STACKS)
+        )
+    elif stack == "netplan" and not facts.get("netplan_binary"):
+        why = "bridge_network_stack: netplan, but this host has no /usr/sbin/netplan"
+    elif stack == "networkmanager" and not nm:
+        why = "bridge_network_stack: networkmanager, but this host has no NetworkManager"
+    elif stack == "dhcpcd" and not _service_installed(services, "dhcpcd.service"):
+        why = "bridge_network_stack: dhcpcd, but this host has no dhcpcd service"
+    else:
+        why = ""
+    return {
+        "stack": stack,
+        "requested": requested or "auto",
+        "networkmanager": bool(nm),
+        "netplan_renderer": renderer,
+        "usable": why,
+    }
+
+
+# Deprecated in 0.2.0 for bridge_network_stack (role bridge_network); read until 0.3.0.
+DEPRECATED_STACK_VARIABLES = ("bridge_pvs_link_network_stack", "bridge_wifi_network_stack")
+_STACK_CHOICES = ("auto", *settings.NETWORK_STACKS)
+
+
+def pvs_bridge_network_stack_conflict(stack_settings: dict) -> str:
+    """'' when bridge_network_stack and the deprecated per-role variables (those set, i.e.
+    not None) are allowed values that agree; else one line naming the variables."""
+    asked = {k: v for k, v in stack_settings.items() if v is not None}
+    for name, value in asked.items():
+        if value not in _STACK_CHOICES:
+            return f"{name}: {value!r} is not allowed; use " + ", ".join(_STACK_CHOICES)
+    explicit = {k: v for k, v in asked.items() if v != "auto"}
+    if len(set(explicit.values())) > 1:
+        named = ", ".join(f"{k}: {v}" for k, v in explicit.items())
+        return f"bridge_network_stack: the stack variables disagree ({named}); set one"
+    return ""
+
+
+def pvs_bridge_network_stack_request(stack_settings: dict) -> str:
+    """The stack asked for: bridge_network_stack unless it is auto, else the deprecated
+    variable that is set (a deprecation warning names each one that is set)."""
+    for name in DEPRECATED_STACK_VARIABLES:
+        if stack_settings.get(name) is not None:
+            Display().deprecated(
+                f"{name} is deprecated: set bridge_network_stack (role bridge_network) "
+                "instead, one variable for every role",
+                version="0.3.0",
+                collection_name="pvs_bridge.bridge",
+            )
+    for name in ("bridge_network_stack", *DEPRECATED_STACK_VARIABLES):
+        value = stack_settings.get(name)
+        if value not in (None, "", "auto"):
+            return value
+    return "auto"
 
 
 class FilterModule:
@@ -156,4 +234,7 @@ class FilterModule:
             "wpa_ssid": pvs_bridge_wpa_ssid,
             "nm_ssid": pvs_bridge_nm_ssid,
             "network_stack": pvs_bridge_network_stack,
+            "network_facts": pvs_bridge_network_facts,
+            "network_stack_conflict": pvs_bridge_network_stack_conflict,
+            "network_stack_request": pvs_bridge_network_stack_request,
         }

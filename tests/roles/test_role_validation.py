@@ -26,7 +26,14 @@ GOOD = {
     "bridge_proxy_pvs_port": 80,
 }
 
-ROLES = ["bridge_base", "bridge_pvs_link", "bridge_proxy", "bridge_mdns", "bridge_wifi"]
+ROLES = [
+    "bridge_base",
+    "bridge_network",
+    "bridge_pvs_link",
+    "bridge_proxy",
+    "bridge_mdns",
+    "bridge_wifi",
+]
 
 
 def site_checks() -> list[dict]:
@@ -64,11 +71,26 @@ PLAYBOOK = yaml.safe_dump(
 )
 
 
+# The pre-tasks of bridge_pvs_link and bridge_wifi pull in their dependency bridge_network,
+# which detects the stack once per host. This machine has none (no systemd, no NetworkManager
+# or dhcpcd), so the stack is given as bridge_network records it, as if already detected;
+# the detection itself is tested on the lab's three releases (tests/lab/test_molecule.py).
+DETECTED = {
+    "bridge_network_current": {
+        "stack": "dhcpcd",
+        "requested": "auto",
+        "networkmanager": False,
+        "netplan_renderer": "",
+        "usable": "",
+    }
+}
+
+
 def run_asserts(tmp_path: Path, variables: dict) -> subprocess.CompletedProcess:
     playbook = tmp_path / "check.yml"
     playbook.write_text(PLAYBOOK)
     extra = tmp_path / "vars.json"
-    extra.write_text(json.dumps(variables))
+    extra.write_text(json.dumps(DETECTED | variables))
     env = ansible_environment()
     env["ANSIBLE_CACHE_PLUGIN"] = "memory"
     env["ANSIBLE_LOCAL_TEMP"] = str(tmp_path / "tmp")
@@ -97,7 +119,8 @@ BAD = [
     ("bridge_wifi_ssid", "", "must be 1-32 bytes"),
     ("bridge_wifi_psk", "short", "must be 8-63 printable ASCII"),
     ("bridge_pvs_link_interface", "eth0; rm", "is not a network interface name"),
-    ("bridge_pvs_link_network_stack", "systemd-networkd", "must be one of"),
+    ("bridge_pvs_link_network_stack", "systemd-networkd", "is not allowed; use auto, dhcpcd"),
+    ("bridge_network_stack", "wicd", "must be one of"),
     ("bridge_proxy_stats_port", 80, "must differ"),
     ("bridge_proxy_read_commands", ["DeviceList|.*"], "letters, digits and _ only"),
     ("bridge_pvs_link_subnet", "999.27.153.0/24", "is not an IPv4 network"),
@@ -117,7 +140,7 @@ BAD = [
     # Types and choices from meta/argument_specs.yml, checked in the same pre-task pass.
     ("bridge_proxy_cache", "maybe", "bridge_proxy_cache"),
     ("bridge_base_upgrade", "sometimes", "bridge_base_upgrade"),
-    ("bridge_wifi_network_stack", "wicd", "must be one of"),
+    ("bridge_wifi_network_stack", "wicd", "is not allowed; use auto, dhcpcd"),
     ("bridge_base_journal_storage", "disk", "must be one of"),
     ("bridge_proxy_compression_types", {"gzip": True}, "bridge_proxy_compression_types"),
     ("bridge_mdns_pvs_serial", "ZT2143; rm -rf", "allowed: letters A-Z and digits 0-9"),
@@ -188,3 +211,28 @@ def test_a_host_without_systemd_or_debian_is_refused(tmp_path):
     )  # fmt: skip
     assert result.returncode != 0
     assert "supports Debian-based hosts with systemd" in result.stdout
+
+
+def test_stack_variables_that_disagree_stop_the_play(tmp_path):
+    variables = GOOD | {"bridge_network_stack": "netplan", "bridge_wifi_network_stack": "dhcpcd"}
+    result = run_asserts(tmp_path, variables)
+    assert result.returncode != 0
+    assert (
+        "bridge_network_stack: the stack variables disagree (bridge_network_stack: netplan, "
+        "bridge_wifi_network_stack: dhcpcd)" in result.stdout
+    )
+
+
+@pytest.mark.parametrize("name", ["bridge_pvs_link_network_stack", "bridge_wifi_network_stack"])
+def test_a_deprecated_stack_variable_is_still_read_with_a_warning(tmp_path, name):
+    result = run_asserts(tmp_path, GOOD | {name: "auto"})
+    assert result.returncode == 0, result.stdout[-3000:]
+    output = " ".join((result.stdout + result.stderr).split())
+    assert f"[DEPRECATION WARNING]: {name} is deprecated: set bridge_network_stack" in output
+    assert "version 0.3.0" in output
+
+
+def test_no_deprecation_warning_without_the_old_variables(tmp_path):
+    result = run_asserts(tmp_path, GOOD | {"bridge_network_stack": "auto"})
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "DEPRECATION" not in result.stdout + result.stderr

@@ -6,6 +6,7 @@ home side (curl inside the lab's home namespace), where the bridge's users are.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -96,6 +97,34 @@ def test_pvs_link_config_refuses_route_and_dns(host):
             assert "nooption domain_name_servers, domain_name, domain_search" in block
             # Global options come before the first interface block.
             assert text.index("option rapid_commit") < text.index("interface ")
+
+
+def test_both_link_roles_wrote_for_the_one_stack_of_this_release(host):
+    """bridge_network decides the stack once; bridge_pvs_link (its recorded fact, its file)
+    and bridge_wifi (wpa_supplicant.conf or a NetworkManager keyfile) both follow it: a role
+    that decided for itself, or wrongly, leaves the other stack's file or the wrong fact."""
+    from bridge_cli import settings
+
+    stack = settings.RELEASE_NETWORK_STACK[host.system_info.codename]
+    with host.sudo():
+        fact = json.loads(host.file("/etc/ansible/facts.d/bridge_pvs_link.fact").content_string)
+        wpa = host.file(WPA_CONF)
+        ours = {
+            "wpa_supplicant": wpa.exists and "Ansible managed" in wpa.content_string,
+            "wifi keyfile": host.file(f"{NM_DIR}/pvs-bridge-wifi.nmconnection").exists,
+            "pvs-link keyfile": host.file(f"{NM_DIR}/pvs-link.nmconnection").exists,
+            "netplan file": host.file("/etc/netplan/99-pvs-bridge.yaml").exists,
+            "dhcpcd eth0": f"interface {PVS_LINK}" in host.file("/etc/dhcpcd.conf").content_string
+            if host.file("/etc/dhcpcd.conf").exists
+            else False,
+        }
+    assert fact["network_stack"] == stack
+    expected = {
+        "dhcpcd": {"wpa_supplicant", "dhcpcd eth0"},
+        "networkmanager": {"wifi keyfile", "pvs-link keyfile"},
+        "netplan": {"wifi keyfile", "netplan file"},
+    }[stack]
+    assert {name for name, written in ours.items() if written} == expected, ours
 
 
 @pytest.mark.parametrize(
