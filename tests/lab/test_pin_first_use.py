@@ -47,7 +47,7 @@ def get(path, headers):
         c.close()
 token = base64.b64encode(("ssm_owner:" + serial[-5:]).encode()).decode()
 status, why, cookie, body = get("/auth?login", {"Authorization": "basic " + token})
-out = {"login": status, "why": why, "body": body.decode(errors="replace")[:300]}
+out = {"login": status, "why": why, "body": body.decode(errors="replace")[:1000]}
 if status == 200:
     status, why, _, body = get("/vars?name=/sys/info/serialnum", {"Cookie": cookie.split(";")[0]})
     out.update(read=status, value=body.decode(errors="replace")[:300])
@@ -141,8 +141,8 @@ def test_443_heals_by_itself_after_the_firmware_update_and_a_changed_certificate
     presented = on_bridge(lab, "openssl", "x509", "-noout", "-fingerprint", "-sha256",
                           "-in", "/etc/haproxy/pvs-bridge/pvs-pinned.pem")  # fmt: skip
     assert presented.stdout.strip().split("=", 1)[1] == record["pvs_pin_sha256"]
-    mode = on_bridge(lab, "stat", "-c", "%a %U", "/etc/haproxy/pvs-bridge/pvs-pinned.pem")
-    assert mode.stdout.split() == ["644", "root"]
+    mode = on_bridge(lab, "stat", "-c", "%a:%U", "/etc/haproxy/pvs-bridge/pvs-pinned.pem")
+    assert mode.stdout.strip() == "644:root"
     haproxy_after = guest.haproxy_state(lab)
     assert haproxy_after["pid"] == haproxy_before["pid"], (haproxy_before, haproxy_after)
     assert haproxy_after["restarts"] == haproxy_before["restarts"]
