@@ -2,32 +2,34 @@
 mDNS advertisement, what the guard lets through (issue 12).
 
 From the home side (no SSH): the certificate :443 presents, its expiry. Over SSH (the same
-single round trip as the other checks, `COMMANDS`): the proxy role's local facts
-(/etc/ansible/facts.d/bridge_proxy.fact: HTTPS mode, the pinned PVS fingerprint, the guard's
-allowlist), the fingerprint the PVS presents now (asked from the bridge, which is the only
-host that reaches LAN1), avahi and the advertised service file. The judges are pure.
+single round trip as the other checks, `COMMANDS`): the proxy role's local facts, read by the
+shared `facts` command (ssh_parsers: bridge_proxy.fact: HTTPS mode, first-use pinning, the
+guard's allowlist; bridge_proxy_pin.fact: the pinned PVS fingerprint, by whom and when), the
+fingerprint the PVS presents now (asked from the bridge, which is the only host that reaches
+LAN1), avahi and the advertised service file. The judges are pure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import socket
 import ssl
 
+from bridge_cli.doctor import ssh_parsers
 from bridge_cli.doctor.context import Context
 from bridge_cli.doctor.findings import Finding, fail, info, passed, skip, warn
 from bridge_cli.pvs.client import mask_serial
 
 FACTS = "/etc/ansible/facts.d/bridge_proxy.fact"
+PROXY_FACT, PIN_FACT = "bridge_proxy", "bridge_proxy_pin"  # their names in ssh_parsers' facts
 SERVICE_FILE = "/etc/avahi/services/pvs-bridge-pvs.service"  # bridge_mdns_service_file
 RENEW_DAYS = 30  # bridge_proxy_tls_renew_days: provisioning renews within this window
 PVS_HTTPS_PORT = 443  # the PVS's own HTTPS port (the facts do not record it)
-REPIN = "bridge-cli provision ... -e bridge_proxy_pvs_repin=true"
+REPIN = "bridge-cli provision -i <inventory> -e bridge_proxy_pvs_repin=true"
+PIN_UNITS = "pvs-bridge-pin.timer pvs-bridge-pin.service"
 
 COMMANDS: dict[str, str] = {
-    "proxy_facts": f"cat {FACTS}",
     # The PVS address from the facts (to_nice_json: one key per line), else the default.
     "pvs_cert": (
         f'a=$(sed -n \'s/.*"pvs_address": *"\\([^"]*\\)".*/\\1/p\' {FACTS} 2>/dev/null);'
@@ -66,14 +68,20 @@ def presented_certificate(address: str, port: int, timeout: float) -> dict:
     }
 
 
-def parse_facts(rc: int, text: str) -> dict | None:
-    if rc != 0:
+def proxy_facts(facts: dict[str, dict]) -> dict | None:
+    """The proxy role's facts with the pin's record merged in (None: no bridge_proxy.fact).
+    The pin is recorded by pvs-bridge-pin (bridge_proxy_pin.fact: pvs_pin_sha256, pinned_by,
+    pinned_at); a bridge provisioned by an older role has pvs_pin_sha256 in bridge_proxy.fact."""
+    proxy = facts.get(PROXY_FACT)
+    if proxy is None:
         return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+    return {**proxy, **facts.get(PIN_FACT, {})}
+
+
+def pin_refused(facts: dict | None, presented: str) -> bool:
+    """The PVS presents a certificate other than the pinned one (haproxy refuses it)."""
+    pin = ((facts or {}).get("pvs_pin_sha256") or "").upper()
+    return bool(pin and presented and presented != pin)
 
 
 def parse_fingerprint(text: str) -> str:
@@ -94,8 +102,14 @@ def parse_service(text: str) -> dict:
 
 
 def judge_https(
-    cert: dict | None, error: str, facts: dict | None, new_firmware: bool | None, now: dt.datetime
+    cert: dict | None,
+    error: str,
+    facts: dict | None,
+    new_firmware: bool | None,
+    now: dt.datetime,
+    refused: bool = False,
 ) -> Finding:
+    """`refused`: the PVS presents a certificate other than the pinned one (from SSH)."""
     mode = (facts or {}).get("https_mode")
     pin = (facts or {}).get("pvs_pin_sha256") or ""
     if cert is None:
@@ -134,6 +148,14 @@ def judge_https(
             f"re-run `bridge-cli provision`: the role renews it within {RENEW_DAYS} days of expiry",
             detail,
         )
+    if refused:
+        return fail(
+            "bridge.https",
+            f":443 {how} answers 503: the PVS presents a certificate other than the pinned one,"
+            " which the bridge never trusts by itself (see ssh.pvs_pin)",
+            f"if the PVS was replaced (or reset), pin the new one: `{REPIN}`",
+            detail,
+        )
     return passed(
         "bridge.https", f":443 {how}; its certificate is valid until {until} ({days} days)", detail
     )
@@ -142,30 +164,67 @@ def judge_https(
 def judge_pin(facts: dict | None, presented: str) -> Finding:
     if facts is None:
         return skip("ssh.pvs_pin", f"no {FACTS} on the bridge (provisioned by an older role)")
+    mode = facts.get("https_mode")
+    if mode in ("passthrough", "off"):
+        return info("ssh.pvs_pin", f":443 is {mode} on the bridge: no PVS certificate is pinned")
     pin = (facts.get("pvs_pin_sha256") or "").upper()
+    first_use = bool(facts.get("pvs_pin_on_first_use"))
     if not pin:
-        return info(
+        if not presented:
+            if first_use:
+                return info(
+                    "ssh.pvs_pin",
+                    "no PVS certificate pinned yet (legacy firmware has no HTTPS): the bridge"
+                    " pins the first one the PVS presents on 443, by itself (pvs-bridge-pin.timer)",
+                )
+            return info(
+                "ssh.pvs_pin",
+                "no PVS certificate pinned (legacy firmware has no HTTPS; a later provisioning"
+                " pins it once the PVS answers on 443)",
+            )
+        if first_use:
+            return warn(
+                "ssh.pvs_pin",
+                "the PVS presents a certificate but none is pinned yet: :443 answers 503 until"
+                " the bridge's next look pins it (pvs-bridge-pin.timer)",
+                f"if this stays, see `systemctl status {PIN_UNITS}` on the bridge; or pin it now:"
+                " `bridge-cli provision -i <inventory>`",
+                f"presented: SHA256 {presented}",
+            )
+        return warn(
             "ssh.pvs_pin",
-            "no PVS certificate pinned (legacy firmware has no HTTPS; a later provisioning"
-            " pins it once the PVS answers on 443)",
+            "the PVS presents a certificate but none is pinned: :443 answers 503"
+            " (bridge_proxy_pvs_pin_on_first_use is off)",
+            "pin it: `bridge-cli provision -i <inventory>`",
+            f"presented: SHA256 {presented}",
         )
+    how = _pinned_how(facts)
     if not presented:
         return warn(
             "ssh.pvs_pin",
             f"the PVS presented no certificate on {PVS_HTTPS_PORT} (from the bridge)",
             "see pvs.info: the PVS may be restarting; legacy firmware has no HTTPS",
-            f"pinned: SHA256 {pin}",
+            f"pinned{how}: SHA256 {pin}",
         )
     if presented != pin:
         return fail(
             "ssh.pvs_pin",
-            "the PVS presents a certificate other than the one pinned at provisioning:"
-            " the terminated :443 answers 503",
-            f"if the PVS was replaced, pin the new one: `{REPIN}`; otherwise find out what"
-            " answers on LAN1",
-            f"pinned: SHA256 {pin}\npresented: SHA256 {presented}",
+            "the PVS presents a certificate other than the pinned one: the terminated :443"
+            " answers 503 (a changed certificate is never trusted by itself)",
+            f"if the PVS was replaced (or reset), pin the new one: `{REPIN}`; otherwise find out"
+            " what answers on LAN1",
+            f"pinned{how}: SHA256 {pin}\npresented: SHA256 {presented}",
         )
-    return passed("ssh.pvs_pin", "the PVS's certificate matches the pin", f"SHA256 {pin}")
+    return passed("ssh.pvs_pin", "the PVS's certificate matches the pin", f"SHA256 {pin}{how}")
+
+
+def _pinned_how(facts: dict) -> str:
+    """' (on first presentation, 2026-12-02T10:00:00Z)' from the pin's record, if any."""
+    by, at = facts.get("pinned_by"), facts.get("pinned_at")
+    if not by:
+        return ""
+    by = "on first presentation" if by == "first presentation" else f"at {by}"
+    return f" ({by}{', ' + at if at else ''})"
 
 
 def judge_mdns(avahi: tuple[int, str], service: tuple[int, str]) -> Finding:
@@ -220,7 +279,11 @@ def _output(ctx: Context, name: str) -> tuple[int, str]:
 def _facts(ctx: Context) -> dict | None:
     if ctx.get("ssh_outputs") is None:
         return None
-    return parse_facts(*_output(ctx, "proxy_facts"))
+    return proxy_facts(ssh_parsers.parse_facts(_output(ctx, "facts")[1]))
+
+
+def _presented(ctx: Context) -> str:
+    return parse_fingerprint(_output(ctx, "pvs_cert")[1])
 
 
 def check_https(ctx: Context) -> Finding:
@@ -231,11 +294,13 @@ def check_https(ctx: Context) -> Finding:
     except (OSError, ValueError) as exc:
         cert, error = None, f"{type(exc).__name__}: {exc}"
     new = getattr(sup, "new_firmware", None)
-    return judge_https(cert, error, _facts(ctx), new, dt.datetime.now(dt.UTC))
+    facts = _facts(ctx)
+    refused = pin_refused(facts, _presented(ctx))
+    return judge_https(cert, error, facts, new, dt.datetime.now(dt.UTC), refused)
 
 
 def check_pin(ctx: Context) -> Finding:
-    return judge_pin(_facts(ctx), parse_fingerprint(_output(ctx, "pvs_cert")[1]))
+    return judge_pin(_facts(ctx), _presented(ctx))
 
 
 def check_mdns(ctx: Context) -> Finding:

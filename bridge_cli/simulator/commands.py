@@ -237,7 +237,7 @@ def banner(sim: SimulatorServer) -> str:
     show_default=True,
     metavar="FACTOR",
     help="Run session lifetimes and the 10-minute WebSocket close this many times faster "
-    "(soaks); also POST /_sim/clock?advance=SECONDS.",
+    "(tests that wait for an expiry); also POST /_sim/clock?advance=SECONDS.",
 )
 @click.option(
     "--inverter-return",

@@ -62,6 +62,13 @@ def validate_seconds(value: float | str | None, field: str = "seconds") -> float
     return seconds
 
 
+def parse_flag(value: str, field: str) -> bool:
+    """A control endpoint's yes/no parameter: 1 or 0."""
+    if value not in ("0", "1"):
+        raise BridgeInputError(field, f"must be 1 or 0, got {value!r}")
+    return value == "1"
+
+
 class FaultState:
     """The current fault, plus an event that wakes hanging requests when it changes."""
 

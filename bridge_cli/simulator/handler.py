@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bridge_cli.errors import BridgeInputError
 from bridge_cli.simulator import latency, legacy
-from bridge_cli.simulator.faults import validate_mode, validate_seconds
+from bridge_cli.simulator.faults import parse_flag, validate_mode, validate_seconds
 from bridge_cli.simulator.model import parse_build
 from bridge_cli.simulator.responses import (
     SERVER,
@@ -249,11 +249,13 @@ class PVSHandler(BaseHTTPRequestHandler):
             try:
                 build = parse_build(params.get("build", ""))
                 seconds = validate_seconds(params.get("seconds"))
+                renew = parse_flag(params.get("new_certificate", "0"), "new_certificate")
             except BridgeInputError as exc:
                 self._send_control({"error": str(exc)}, 400)
                 return
             self.close_connection = True
-            data = {"fault": sim.set_firmware(build, seconds=seconds).as_dict(), "build": build}
+            fault = sim.set_firmware(build, seconds=seconds, new_certificate=renew)
+            data = {"fault": fault.as_dict(), "build": build, "new_certificate": renew}
         elif path == "/_sim/clock" and method == "POST":
             try:
                 seconds = validate_seconds(params.get("advance"), "advance") or 0.0

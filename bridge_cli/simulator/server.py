@@ -172,6 +172,7 @@ class SimulatorServer:
         self._restart_thread: threading.Thread | None = None
         self._ssl_context = None
         self._pending_build: int | None = None  # a firmware switch waiting for the reboot
+        self._pending_new_certificate = False  # ... that also makes the PVS a new certificate
 
     # ----- lifecycle --------------------------------------------------------------------
     def __enter__(self) -> SimulatorServer:
@@ -350,13 +351,17 @@ class SimulatorServer:
             thread.start()
         return fault
 
-    def set_firmware(self, build: int | str, seconds: float | None = None) -> Fault:
+    def set_firmware(
+        self, build: int | str, seconds: float | None = None, new_certificate: bool = False
+    ) -> Fault:
         """A firmware update: the PVS goes offline for `seconds` (like "restarting") and
         boots with `build` ('legacy' or a build number), with the listeners that build
-        has (HTTPS and the WebSocket from the 2025 firmware on)."""
+        has (HTTPS and the WebSocket from the 2025 firmware on). `new_certificate`: it
+        boots with a certificate made anew (a replaced or reset PVS), not the cached one."""
         if build == "legacy":
             build = PVS5_LEGACY_BUILD if self.model.pvs5 else LEGACY_BUILD
         self._pending_build = int(build)
+        self._pending_new_certificate = new_certificate
         return self.set_fault("restarting", seconds=seconds)
 
     def clear_fault(self) -> Fault:
@@ -374,6 +379,9 @@ class SimulatorServer:
             self.varserver.clear_sessions()
             if self._pending_build is not None:
                 self.model.build, self._pending_build = self._pending_build, None
+                if self._pending_new_certificate and self.model.new_firmware:
+                    self._pending_new_certificate = False
+                    self._ssl_context = tls.fresh_context(self.model.serial, self.config.host)
                 try:
                     self._plan_ports()
                 except OSError as exc:  # no certificate: stay offline, say why

@@ -61,6 +61,22 @@ def _ensure_locked(state_dir: Path, serial: str, host: str) -> tuple[Path, Path]
     key_path = state_dir / f"pvs-{serial}.key"
     if cert_path.is_file() and key_path.is_file() and _covers(cert_path, host):
         return cert_path, key_path
+    cert, key = _make(serial, host)
+    _write(cert, key, cert_path, key_path)
+    return cert_path, key_path
+
+
+def fresh_context(serial: str, host: str) -> ssl.SSLContext:
+    """A server context with a certificate made just now and never cached (a PVS that was
+    replaced or reset: the same name, another key). The shared cache is left alone."""
+    cert, key = _make(serial, host)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = Path(tmp) / "pvs.crt", Path(tmp) / "pvs.key"
+        _write(cert, key, *paths)
+        return server_context(*paths)
+
+
+def _make(serial: str, host: str):
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "SunPower (simulated)"),
@@ -72,7 +88,10 @@ def _ensure_locked(state_dir: Path, serial: str, host: str) -> tuple[Path, Path]
         addresses.add(ipaddress.ip_address(host))
     alt_names: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.DNSName("pvs6.local")]
     alt_names += [x509.IPAddress(a) for a in sorted(addresses, key=str)]
-    cert, key = bridge_tls.self_signed(name, alt_names, 3650, datetime.timedelta(days=1))
+    return bridge_tls.self_signed(name, alt_names, 3650, datetime.timedelta(days=1))
+
+
+def _write(cert, key, cert_path: Path, key_path: Path) -> None:
     tmp_key = key_path.with_suffix(".key.tmp")
     fd = os.open(tmp_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -81,7 +100,6 @@ def _ensure_locked(state_dir: Path, serial: str, host: str) -> tuple[Path, Path]
     tmp_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     os.replace(tmp_key, key_path)
     os.replace(tmp_cert, cert_path)
-    return cert_path, key_path
 
 
 def _covers(cert_path: Path, host: str) -> bool:

@@ -15,7 +15,7 @@ import pytest
 from doctor_helpers import run
 
 from bridge_cli import bridge_tls
-from bridge_cli.doctor import newfw
+from bridge_cli.doctor import newfw, ssh_parsers
 from harness.testbed import testbed as loopback_bridge
 
 NOW = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
@@ -83,11 +83,33 @@ def test_openssl_fingerprint_lines_parsed(printed):
 def test_pin_matches_differs_or_is_absent():
     assert newfw.judge_pin(FACTS, PIN).status == "pass"
     other = newfw.judge_pin(FACTS, "99:99")
-    assert other.status == "fail" and "other than the one pinned" in other.summary
-    assert "bridge_proxy_pvs_repin=true" in other.hint and "99:99" in other.detail
+    assert other.status == "fail" and "other than the pinned one" in other.summary
+    assert "never trusted by itself" in other.summary
+    assert "-e bridge_proxy_pvs_repin=true" in other.hint and "99:99" in other.detail
     assert newfw.judge_pin(FACTS, "").status == "warn"
     assert newfw.judge_pin(FACTS | {"pvs_pin_sha256": ""}, "").status == "info"
     assert newfw.judge_pin(None, PIN).status == "skip"
+    assert newfw.judge_pin(FACTS | {"https_mode": "passthrough"}, "99:99").status == "info"
+
+
+FIRST_USE = FACTS | {"pvs_pin_sha256": "", "pvs_pin_on_first_use": True}
+
+
+def test_pinning_on_first_use_states():
+    waiting = newfw.judge_pin(FIRST_USE, "")
+    assert waiting.status == "info" and "pins the first one the PVS presents" in waiting.summary
+    # Presented but not pinned yet: the timer's next look pins it; if it stays, the units.
+    due = newfw.judge_pin(FIRST_USE, "99:99")
+    assert due.status == "warn" and "pvs-bridge-pin.timer" in due.summary
+    assert "systemctl status pvs-bridge-pin.timer" in due.hint and "99:99" in due.detail
+    off = newfw.judge_pin(FIRST_USE | {"pvs_pin_on_first_use": False}, "99:99")
+    assert off.status == "warn" and "bridge-cli provision -i <inventory>" in off.hint
+    # Pinned on first presentation, then another certificate: refused, never re-pinned.
+    record = {"pvs_pin_sha256": PIN, "pinned_by": "first presentation", "pinned_at": "2026-12-02"}
+    changed = newfw.judge_pin(FIRST_USE | record, "99:99")
+    assert changed.status == "fail" and "-e bridge_proxy_pvs_repin=true" in changed.hint
+    assert "pinned (on first presentation, 2026-12-02): SHA256 AB:CD:EF" in changed.detail
+    assert newfw.judge_pin(FIRST_USE | record, PIN).status == "pass"
 
 
 SERVICE = """<?xml version="1.0" standalone='no'?>
@@ -121,10 +143,30 @@ def test_what_the_guard_lets_through():
     assert open_.status == "warn" and "every write" in open_.summary
 
 
-def test_facts_parsed_or_none():
-    assert newfw.parse_facts(0, '{"https_mode": "terminate"}') == {"https_mode": "terminate"}
-    assert newfw.parse_facts(1, "cat: no such file") is None
-    assert newfw.parse_facts(0, "not json") is None
+def test_one_facts_command_the_pin_record_merged():
+    """The doctor reads the facts once (ssh_parsers' shared `facts` command): the proxy's,
+    with the pin's record (bridge_proxy_pin.fact, written by pvs-bridge-pin) merged in."""
+    assert "proxy_facts" not in newfw.COMMANDS and "facts" in ssh_parsers.COMMANDS
+    printed = (
+        '== bridge_proxy\n{"https_mode": "terminate", "pvs_pin_on_first_use": true}\n\n'
+        '== bridge_proxy_pin\n{"pvs_pin_sha256": "AB:CD:EF", "pinned_by": "first presentation",'
+        ' "pinned_at": "2026-12-02T10:00:00Z"}\n'
+    )
+    facts = newfw.proxy_facts(ssh_parsers.parse_facts(printed))
+    assert facts["https_mode"] == "terminate" and facts["pvs_pin_sha256"] == PIN
+    assert facts["pinned_by"] == "first presentation"
+    # An older role kept the pin in bridge_proxy.fact; no bridge_proxy.fact: no facts.
+    old = newfw.proxy_facts({"bridge_proxy": {"pvs_pin_sha256": PIN}})
+    assert old["pvs_pin_sha256"] == PIN
+    assert newfw.proxy_facts({"bridge_proxy_pin": {"pvs_pin_sha256": PIN}}) is None
+
+
+def test_bridge_https_fails_while_the_pvs_certificate_is_refused():
+    assert newfw.pin_refused(FACTS, "99:99") and not newfw.pin_refused(FACTS, PIN)
+    assert not newfw.pin_refused(FACTS, "") and not newfw.pin_refused(FIRST_USE, "99:99")
+    f = newfw.judge_https(cert(400), "", FACTS, True, NOW, refused=True)
+    assert f.status == "fail" and "answers 503" in f.summary and "ssh.pvs_pin" in f.summary
+    assert "-e bridge_proxy_pvs_repin=true" in f.hint
 
 
 # ---- bridge.https against the real haproxy -----------------------------------------------

@@ -281,7 +281,7 @@ def test_a_pvs_that_is_not_the_pinned_one_is_refused(tmp_path, sim, tls):
                 break
             time.sleep(0.5)
         assert status == 503
-        assert b"pinned at provisioning" in body and b"bridge_proxy_pvs_repin=true" in body
+        assert b"not the one pinned" in body and b"bridge_proxy_pvs_repin=true" in body
         assert sim.counters()["commands"].get("vars", 0) == before
 
 

@@ -24,6 +24,7 @@ from cryptography import x509
 from bridge_cli import bridge_tls
 from bridge_cli.provision import PROJECT_ROOT, ansible_environment, ansible_playbook_path
 from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer
+from harness.local_haproxy import free_port
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="the tasks make root-owned files"),
@@ -53,6 +54,9 @@ def run_tasks(tmp_path: Path, variables: dict) -> dict:
             sort_keys=False,
         )
     )
+    files = tmp_path / "files"  # the role's files/ (pvs-bridge-pin), found beside the play
+    if not files.exists():
+        files.symlink_to(TASKS.parent.parent / "files")
     extra = tmp_path / "vars.json"
     extra.write_text(json.dumps(variables))
     env = ansible_environment() | {
@@ -89,6 +93,9 @@ def test_certificate_made_kept_renewed_and_pvs_pinned(tmp_path, pvs):
         "bridge_proxy_pvs_address": "127.0.0.1",
         "bridge_proxy_pvs_https_port": int(pvs.https_url.rsplit(":", 1)[1]),
         "bridge_proxy_pvs_repin": False,
+        "bridge_proxy_pvs_pin_on_first_use": True,
+        "bridge_proxy_pvs_pin_interval": 60,
+        "__bridge_proxy_pin_fact": str(tmp_path / "facts.d" / "bridge_proxy_pin.fact"),
     }
     assert run_tasks(tmp_path, variables)["changed"] >= 2
     pem = folder / "bridge.pem"
@@ -103,6 +110,12 @@ def test_certificate_made_kept_renewed_and_pvs_pinned(tmp_path, pvs):
     )
     pin = folder / "pvs-pinned.pem"
     assert pin.read_text().strip() == presented.strip()
+    assert stat.S_IMODE(pin.stat().st_mode) == 0o644 and pin.stat().st_uid == 0
+    record = json.loads((tmp_path / "facts.d" / "bridge_proxy_pin.fact").read_text())
+    assert record["pvs_pin_sha256"] == bridge_tls.fingerprint(
+        x509.load_pem_x509_certificate(presented.encode())
+    )
+    assert record["pinned_by"] == "provisioning"
 
     # A second run changes nothing (no new certificate, no new pin, no restart).
     assert run_tasks(tmp_path, variables)["changed"] == 0
@@ -120,3 +133,37 @@ def test_certificate_made_kept_renewed_and_pvs_pinned(tmp_path, pvs):
     assert pin.read_text() == other
     run_tasks(tmp_path, variables | {"bridge_proxy_pvs_repin": True})
     assert pin.read_text().strip() == presented.strip()
+
+
+def test_nothing_presented_the_placeholder_stands_in_until_first_use_is_off(tmp_path):
+    """Legacy firmware at provisioning (nothing answers TLS): haproxy's ca-file is the
+    placeholder that trusts nothing, kept as it is on a second run; with first-use pinning
+    switched off it goes again (haproxy then answers 503 'unpinned' on its own)."""
+    folder = tmp_path / "tls"
+    variables = {
+        "bridge_proxy_tls_dir": str(folder),
+        "bridge_proxy_tls_hostname": "pvs-bridge",
+        "bridge_proxy_tls_certificate": "",
+        "bridge_proxy_tls_key": "",
+        "bridge_proxy_tls_days": 825,
+        "bridge_proxy_tls_renew_days": 30,
+        "bridge_proxy_pvs_address": "127.0.0.1",
+        "bridge_proxy_pvs_https_port": free_port(),  # nothing listens: legacy firmware
+        "bridge_proxy_pvs_repin": False,
+        "bridge_proxy_pvs_pin_on_first_use": True,
+        "bridge_proxy_pvs_pin_interval": 60,
+        "__bridge_proxy_pin_fact": str(tmp_path / "facts.d" / "bridge_proxy_pin.fact"),
+    }
+    run_tasks(tmp_path, variables)
+    pin, placeholder = folder / "pvs-pinned.pem", folder / "pvs-placeholder.pem"
+    assert pin.read_bytes() == placeholder.read_bytes()
+    assert "no PVS certificate pinned yet" in str(
+        x509.load_pem_x509_certificate(pin.read_bytes()).subject
+    )
+    assert not (tmp_path / "facts.d" / "bridge_proxy_pin.fact").exists()  # nothing pinned
+    assert run_tasks(tmp_path, variables)["changed"] == 0
+    assert (
+        run_tasks(tmp_path, variables | {"bridge_proxy_pvs_pin_on_first_use": False})["changed"]
+        == 1
+    )
+    assert not pin.exists() and not placeholder.exists()

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from cryptography import x509
 from simhttp import get_json, request
 from test_sim_faults_counters import refused, wait_for
 
+from bridge_cli import bridge_tls
 from bridge_cli.errors import BridgeInputError
 from bridge_cli.simulator.commands import simulate, site_clock
 from bridge_cli.simulator.model import LEGACY_BUILD
@@ -52,6 +54,30 @@ def test_firmware_control_rejects_bad_input(legacy):
     status, data = get_json(legacy.http_url, "/_sim/firmware?build=new", method="POST")
     assert status == 400 and "build" in data["error"] and "legacy" in data["error"]
     assert legacy.counters()["boots"] == 1 and not refused(legacy.http_url)
+    path = "/_sim/firmware?build=61846&new_certificate=yes"
+    status, data = get_json(legacy.http_url, path, method="POST")
+    assert status == 400 and "new_certificate" in data["error"] and "1 or 0" in data["error"]
+    assert legacy.counters()["boots"] == 1
+
+
+def test_a_replaced_pvs_presents_a_new_certificate_the_cached_one_stays(make_sim, tmp_path):
+    """new_certificate=1 (a replaced or reset PVS, what a bridge's pin must refuse): another
+    certificate for the same serial, made in memory; the cache other simulators share is
+    left as it was."""
+    sim = make_sim(firmware="61846", state_dir=tmp_path)
+    port = int(sim.https_url.rsplit(":", 1)[1])
+    first = bridge_tls.presented_certificate("127.0.0.1", port)
+    cached = sorted(p.read_bytes() for p in tmp_path.glob("pvs-*"))
+    path = "/_sim/firmware?build=61846&seconds=0.2&new_certificate=1"
+    status, data = get_json(sim.http_url, path, method="POST")
+    assert status == 200 and data["new_certificate"] is True
+    wait_for(lambda: sim.counters()["fault"]["mode"] == "none")
+    second = bridge_tls.presented_certificate("127.0.0.1", port)
+    assert second != first
+    assert sorted(p.read_bytes() for p in tmp_path.glob("pvs-*")) == cached
+    assert x509.load_pem_x509_certificate(second.encode()).subject == (
+        x509.load_pem_x509_certificate(first.encode()).subject
+    )
 
 
 def test_inverters_return_one_by_one_after_a_reboot(make_sim):

@@ -180,3 +180,16 @@ def test_report_says_what_was_missed():
     assert "| PVS peak concurrency (whole day) | 2 | 1 | **missed** |" in text
     assert "| Events after which the bridge needed a hand | 1 of 1 | never | **missed** |" in text
     assert "| **yes** |" in text
+
+
+def test_the_day_is_compressed_but_not_the_pvs_login_session():
+    """The site clock runs the day's scale; the protocol timers (the 300 s session) real
+    time, like the clients: compressed, a session ended within one pypvs update through the
+    bridge's queue and pypvs's retry after its re-login failed (issue 14's calm errors)."""
+    from bridge_cli.soak.day import SoakLab
+
+    lab = SoakLab("soak-units")
+    lab.plan = make_plan(20)
+    argv = lab._simulator_argv()
+    assert argv[argv.index("--day-scale") + 1] == f"{lab.plan.scale:g}" and lab.plan.scale > 1
+    assert "--time-scale" not in argv

@@ -41,9 +41,9 @@ def test_attack_table_against_this_guests_haproxy(host):
 
 
 def test_the_terminated_443_config_is_valid_for_this_guests_haproxy(host):
-    """The lab's PVS is legacy (no HTTPS, nothing to pin), so the converged config has no
-    re-encrypting server; render the pinned variant and let this guest's haproxy check it
-    (ssl crt, verify required ca-file, req.body, the set= allowlist regex)."""
+    """The lab's PVS is legacy (no HTTPS, nothing pinned: the converged config verifies
+    against the placeholder); render a pinned variant with a wider allowlist and let this
+    guest's haproxy check it (ssl crt, verify required ca-file, req.body, the set= regex)."""
     from harness.proxy_config import render_haproxy_cfg
 
     folder = "/tmp/pvs-bridge-tls-check"

@@ -65,6 +65,24 @@ def test_haproxy_starts_at_boot(host):
     assert host.service("haproxy").is_enabled
 
 
+def test_nothing_pinned_yet_the_bridge_keeps_looking_for_the_pvs_certificate(host):
+    """The lab's PVS runs legacy firmware (no HTTPS): haproxy's ca-file is the placeholder
+    that trusts nothing, and pvs-bridge-pin.timer looks for a certificate to pin. Its
+    service (sandboxed: ProtectSystem=strict) runs on this guest's systemd and finds none."""
+    tls = "/etc/haproxy/pvs-bridge"
+    with host.sudo():
+        assert host.service("pvs-bridge-pin.timer").is_running
+        assert host.service("pvs-bridge-pin.timer").is_enabled
+        pinned = host.file(f"{tls}/pvs-pinned.pem").content_string
+        assert pinned == host.file(f"{tls}/pvs-placeholder.pem").content_string
+        assert not host.file("/etc/ansible/facts.d/bridge_proxy_pin.fact").exists
+        run = host.run("systemctl start pvs-bridge-pin.service")
+        assert run.rc == 0, run.stdout + run.stderr
+        result = host.run("systemctl show -p Result --value pvs-bridge-pin.service")
+        assert result.stdout.strip() == "success"
+        assert host.file(f"{tls}/pvs-pinned.pem").content_string == pinned
+
+
 def test_wifi_config_is_root_only_with_a_hashed_psk(host):
     with host.sudo():
         candidates = [host.file(WPA_CONF), host.file(f"{NM_DIR}/pvs-bridge-wifi.nmconnection")]
