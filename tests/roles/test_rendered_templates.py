@@ -30,7 +30,11 @@ def rendered(tmp_path_factory) -> dict[str, str]:
     playbook.write_text(
         "- name: Render the PVS link's templates\n  hosts: localhost\n  connection: local\n"
         f"  gather_facts: false\n  vars_files: [{ROLE / 'defaults' / 'main.yml'}]\n"
-        "  vars:\n    ansible_facts: {services: {}}\n  tasks:\n" + tasks + "\n"
+        "  vars:\n    ansible_facts: {services: {}}\n"
+        # As bridge_network records a Trixie host (netplan over NetworkManager).
+        "    bridge_network_current: {stack: netplan, requested: auto, networkmanager: true,"
+        " netplan_renderer: NetworkManager, usable: ''}\n"
+        "  tasks:\n" + tasks + "\n"
     )
     env = ansible_environment()
     env["ANSIBLE_LOCAL_TEMP"] = str(out / "tmp")
@@ -57,6 +61,10 @@ def test_netplan_keeps_routes_and_dns_of_the_pvs_out(rendered):
     assert eth0["dhcp4"] is True
     assert eth0["dhcp4-overrides"]["use-routes"] is False
     assert eth0["dhcp4-overrides"]["use-dns"] is False
+    # Under NetworkManager, netplan's overrides alone leave a route: the keyfile settings too.
+    passthrough = eth0["networkmanager"]["passthrough"]
+    assert passthrough["ipv4.never-default"] == "true"
+    assert passthrough["ipv4.ignore-auto-dns"] == "true"
 
 
 def test_networkmanager_keyfile_never_defaults_and_ignores_dns(rendered):
