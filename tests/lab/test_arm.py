@@ -45,6 +45,15 @@ CLOUD_HOSTS_STANDIN = """## template:jinja
 """
 
 
+# Left out on the ARM guest: under qemu-user every read of dhcpcd's netlink socket fails
+# (EINVAL, "dhcpcd_handlelink: Invalid argument"), so dhcpcd never hears that wlan0 lost its
+# carrier and keeps its lease. A limit of qemu-user's netlink translation: the amd64 lab
+# guests run this check with the same dhcpcd and the same roles.
+RECONNECT = (
+    "molecule/shared/tests/test_z_reconnect.py::test_the_bridge_rejoins_the_home_network_by_itself"
+)
+
+
 def render_cloud_hosts(template: str, first_boot_name: str) -> str:
     """What cloud-init would write to /etc/hosts at the next boot (its templater: the
     header line dropped, jinja with the host name of the first boot)."""
@@ -84,10 +93,19 @@ def test_an_armhf_bridge_converges_idempotently_and_verifies():
         verify = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
              "--hosts", f"paramiko://{lab.host_alias}", "--ssh-config", str(lab.ssh_config_path),
-             str(ROOT / "molecule" / "shared" / "tests")],
+             "--deselect", RECONNECT, str(ROOT / "molecule" / "shared" / "tests")],
             cwd=ROOT, env={**env, "BRIDGE_LAB_NAME": NAME}, capture_output=True, text=True,
         )  # fmt: skip
         assert verify.returncode == 0, verify.stdout[-4000:]
+        # The one check left out, and only while its cause holds (see RECONNECT).
+        netlink = lab.ssh(
+            ["sudo", "journalctl", "-u", "dhcpcd", "--no-pager", "-g", "dhcpcd_handlelink"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert "Invalid argument" in netlink.stdout, (
+            "dhcpcd's netlink reads no longer fail under qemu-user: run the reconnect check "
+            f"on the ARM guest too (drop --deselect {RECONNECT})"
+        )
         template = lab.ssh(["cat", CLOUD_HOSTS], capture_output=True, text=True, check=True)
         rendered = render_cloud_hosts(template.stdout, "raspberrypi")
         ours = [f"127.0.1.1\t{HOSTNAME}"]

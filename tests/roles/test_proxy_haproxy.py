@@ -292,6 +292,20 @@ def test_cache_off_sends_every_request_to_the_pvs(tmp_path, pvs):
     assert len(pvs.requests) == 3
 
 
+
+def test_cache_left_out_where_it_cannot_run_sends_every_request_to_the_pvs(tmp_path, pvs):
+    """The role found the cache unsafe here (32-bit ARM without the kernel's alignment
+    fixup, tasks/main.yml): haproxy runs without it, and every read reaches the PVS."""
+    variables = loopback_overrides(pvs.port) | {"__bridge_proxy_cache_safe": False}
+    with RunningHaproxy(tmp_path, variables) as proxy:
+        for _ in range(2):
+            status, headers, _ = request(proxy.http, "GET", "/cgi-bin/dl_cgi?Command=DeviceList")
+            assert status == 200
+            assert headers["cache-control"] == "no-cache"
+        config = proxy.rendered.read_text()
+    assert len(pvs.requests) == 2
+    assert "filter cache" not in config and "cache-use" not in config
+
 # --- stats, Prometheus ------------------------------------------------------------------
 
 
