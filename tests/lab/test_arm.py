@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -77,8 +78,10 @@ def test_an_armhf_bridge_converges_idempotently_and_verifies():
         assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]
         arch = lab.ssh(["dpkg", "--print-architecture"], capture_output=True, text=True)
         assert arch.stdout.strip() == "armhf", arch
+        # ssh hands the words to the guest's shell: the script goes as one quoted word.
+        script = shlex.quote(f"mkdir -p {Path(CLOUD_HOSTS).parent}; cat > {CLOUD_HOSTS}")
         seed = lab.ssh(
-            ["sudo", "sh", "-c", f"mkdir -p {Path(CLOUD_HOSTS).parent} && cat > {CLOUD_HOSTS}"],
+            ["sudo", "sh", "-c", script],
             input=CLOUD_HOSTS_STANDIN, stdin=None, capture_output=True, text=True,
         )  # fmt: skip
         assert seed.returncode == 0, seed.stderr
