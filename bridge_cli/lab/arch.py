@@ -15,6 +15,7 @@ import platform
 import subprocess
 from pathlib import Path
 
+from bridge_cli import settings
 from bridge_cli.errors import BridgeInputError
 
 FOREIGN = ("armhf",)
@@ -91,3 +92,24 @@ def _register_with_credentials(entry: Path) -> None:
     rule = (f":{OWN_ENTRY}:M:{f['offset']}:{escaped(f['magic'])}:{escaped(f['mask'])}:"
             f"{f['interpreter']}:PFC")  # fmt: skip
     (BINFMT / "register").write_text(rule)
+
+
+# qemu-user answers every read of dhcpcd's netlink socket with EINVAL (its netlink
+# translation), and dhcpcd 8 (which peeks first) retries at once: about a thousand
+# "dhcpcd_handlelink: Invalid argument" lines a second, and no link event ever reaches it.
+DHCPCD_QEMU = """\
+# pvs-bridge lab, foreign-architecture guest only (qemu-user): dhcpcd's netlink reads all
+# fail here and it retries at once, logging each failure. journald keeps a few of those
+# lines, and dhcpcd yields the CPU to the rest of the guest. Not needed on a real Pi.
+[Service]
+LogRateLimitIntervalSec=60s
+LogRateLimitBurst=20
+Nice=19
+"""
+
+
+def guest_files(release: str) -> dict[str, str]:
+    """Files a foreign guest gets before its first boot (path relative to / -> text)."""
+    if not is_foreign() or settings.RELEASE_NETWORK_STACK[release] != "dhcpcd":
+        return {}
+    return {"etc/systemd/system/dhcpcd.service.d/lab-qemu.conf": DHCPCD_QEMU}

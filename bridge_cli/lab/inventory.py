@@ -73,6 +73,10 @@ def write_ssh_files(
     return known_hosts, ssh_config
 
 
+# The lab bridge's host name after provisioning (the base boots as raspberrypi).
+HOSTNAME = "pvs-bridge"
+
+
 def lab_vars(lab: str, names: topo.Names, wifi_psk: str) -> dict:
     """Role variables of a lab bridge (an offline host, wlan0 being a wired veth)."""
     return {
@@ -80,7 +84,7 @@ def lab_vars(lab: str, names: topo.Names, wifi_psk: str) -> dict:
         # A lab-only dummy (nothing joins a WiFi in the lab); kept out of argv all the same.
         "bridge_wifi_psk": wifi_psk,
         "bridge_wifi_country": "US",
-        "bridge_base_hostname": "pvs-bridge",
+        "bridge_base_hostname": HOSTNAME,
         "bridge_base_timezone": "America/Los_Angeles",
         "bridge_base_apt_update_cache": False,
         "bridge_pvs_link_interface": "eth0",

@@ -19,7 +19,18 @@ import time
 from pathlib import Path
 
 from bridge_cli.errors import BridgeFailure
-from bridge_cli.lab import capabilities, dhcp, image, inventory, machine, netns, procs, seed, waits
+from bridge_cli.lab import (
+    arch,
+    capabilities,
+    dhcp,
+    image,
+    inventory,
+    machine,
+    netns,
+    procs,
+    seed,
+    waits,
+)
 from bridge_cli.lab import topology as topo
 
 DEFAULT_STATE = Path("/var/lib/pvs-bridge/lab")
@@ -141,6 +152,8 @@ class Lab:
         upper = self.state_dir / "upper"
         upper.mkdir(exist_ok=True)
         host_pub = seed.seed_guest(base, upper, self.state_dir, self.ssh_user, self.name)
+        for rel, text in arch.guest_files(self.release).items():
+            seed.put(base, upper, rel, text.encode(), 0o644, 0, 0)
         netns.create(self.names)
         dhcp.start(
             dhcp.DhcpSide("pvs", self.pvs_ns, "pvs0", topo.PVS_ADDRESS, *topo.PVS_DHCP_RANGE),

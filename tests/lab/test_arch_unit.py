@@ -27,3 +27,15 @@ def test_an_unknown_architecture_names_the_variable_and_the_choices(monkeypatch)
     with pytest.raises(BridgeInputError) as err:
         arch.guest_arch()
     assert "BRIDGE_LAB_ARCH" in str(err.value) and "armhf" in str(err.value)
+
+
+def test_only_a_foreign_dhcpcd_guest_gets_the_qemu_dropin(monkeypatch):
+    monkeypatch.delenv("BRIDGE_LAB_ARCH", raising=False)
+    assert arch.guest_files("bullseye") == {}
+    if arch.native() == "armhf":
+        return
+    monkeypatch.setenv("BRIDGE_LAB_ARCH", "armhf")
+    files = arch.guest_files("bullseye")
+    assert list(files) == ["etc/systemd/system/dhcpcd.service.d/lab-qemu.conf"]
+    assert "LogRateLimitBurst=" in files["etc/systemd/system/dhcpcd.service.d/lab-qemu.conf"]
+    assert arch.guest_files("bookworm") == {}

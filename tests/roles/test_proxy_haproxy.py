@@ -292,6 +292,20 @@ def test_cache_off_sends_every_request_to_the_pvs(tmp_path, pvs):
     assert len(pvs.requests) == 3
 
 
+
+def test_cache_left_out_where_it_cannot_run_sends_every_request_to_the_pvs(tmp_path, pvs):
+    """The role found that haproxy may not make unaligned loads here (32-bit ARM without
+    the kernel's alignment fixup, tasks/main.yml): no cache, every read reaches the PVS."""
+    variables = loopback_overrides(pvs.port) | {"__bridge_proxy_unaligned_ok": False}
+    with RunningHaproxy(tmp_path, variables) as proxy:
+        for _ in range(2):
+            status, headers, _ = request(proxy.http, "GET", "/cgi-bin/dl_cgi?Command=DeviceList")
+            assert status == 200
+            assert headers["cache-control"] == "no-cache"
+        config = proxy.rendered.read_text()
+    assert len(pvs.requests) == 2
+    assert "filter cache" not in config and "cache-use" not in config
+
 # --- stats, Prometheus ------------------------------------------------------------------
 
 
@@ -318,6 +332,20 @@ def test_prometheus_metrics_without_the_version(proxy):
     # A client asking for the global scope itself does not get it either.
     assert b"build_info" not in request(proxy.stats, "GET", "/metrics?scope=global")[2]
 
+
+
+def test_metrics_left_out_where_haproxy_may_not_make_unaligned_loads(tmp_path, pvs):
+    """/metrics is served after a set-query (the request line rewritten), which faults on
+    32-bit ARM without the kernel's alignment fixup: the role leaves it out there (the path
+    falls to the stats page, whose URI is /); the stats page stays."""
+    variables = loopback_overrides(pvs.port) | {"__bridge_proxy_unaligned_ok": False}
+    with RunningHaproxy(tmp_path, variables) as proxy:
+        metrics = request(proxy.stats, "GET", "/metrics")[2]
+        stats = request(proxy.stats, "GET", "/;csv")[2]
+        config = proxy.rendered.read_text()
+    assert b"haproxy_frontend_current_sessions" not in metrics
+    assert b"pvs_http," in stats
+    assert "set-query" not in config and "prometheus-exporter" not in config
 
 def test_stats_auth_when_configured(tmp_path, pvs):
     variables = loopback_overrides(pvs.port) | {

@@ -171,12 +171,22 @@ def test_guard_refuses_post_from_the_home_side():
     assert out == "403"
 
 
-def test_stats_page_and_metrics_from_the_home_side():
+def test_stats_page_and_metrics_from_the_home_side(host):
     page = home_curl(f"http://{LAB.bridge_address}:8080/;csv")
     assert "pvs_http,pvs," in page
+    # bridge_proxy leaves /metrics out where haproxy may not make unaligned loads: 32-bit
+    # ARM without the kernel's alignment fixup, as the lab's armhf guest (qemu-user).
+    facts = json.loads(host.file("/etc/ansible/facts.d/bridge_proxy.fact").content_string)
+    assert facts["metrics"] is (host.check_output("dpkg --print-architecture") != "armhf")
+    haproxy = "systemctl show -p MainPID -p ExecMainStartTimestamp haproxy"
+    before = host.check_output(haproxy)
     metrics = home_curl(f"http://{LAB.bridge_address}:8080/metrics")
-    assert 'haproxy_frontend_current_sessions{proxy="pvs_http"}' in metrics
-    assert "build_info" not in metrics and "version" not in metrics  # the global scope is left out
+    assert host.check_output(haproxy) == before  # served, not crashed and restarted
+    if facts["metrics"]:
+        assert 'haproxy_frontend_current_sessions{proxy="pvs_http"}' in metrics
+        assert "build_info" not in metrics and "version" not in metrics  # no global scope
+    else:
+        assert "haproxy_frontend_current_sessions" not in metrics
     post = home_curl(
         "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data", "action=maint",
         f"http://{LAB.bridge_address}:8080/",
