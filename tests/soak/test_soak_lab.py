@@ -54,13 +54,6 @@ def test_no_client_errors_outside_the_window(soak):
     assert inside["legacy"]["requests"] > 0
 
 
-@pytest.mark.xfail(
-    strict=False,  # a short calm spell may miss the overlap: not strict, so never flaky
-    reason="product finding of the soak: the role's HTTP health check (GET supervisor/info "
-    "every 5 s, from the issue 11 hardening) reaches the PVS beside the one queued request, "
-    "so the simulator counts 2 at once in calm time (RELIABILITY.md); remove this mark "
-    "once the role keeps it to one",
-)
 def test_one_request_at_a_time_at_the_pvs(soak):
     results, _ = soak
     assert all(p in (0, 1) for p in [*results["calm_peaks"], results["timeline"][0]["peak"]])
