@@ -74,6 +74,24 @@ def run_tasks(tmp_path: Path, variables: dict) -> dict:
     return {key: int(recap.split(f"{key}=", 1)[1].split()[0]) for key in ("changed", "failed")}
 
 
+def tls_variables(tmp_path: Path, folder: Path, pvs_https_port: int) -> dict:
+    """The role's TLS settings for a run of tls.yml on loopback (defaults, first use on)."""
+    return {
+        "bridge_proxy_tls_dir": str(folder),
+        "bridge_proxy_tls_hostname": "pvs-bridge",
+        "bridge_proxy_tls_certificate": "",
+        "bridge_proxy_tls_key": "",
+        "bridge_proxy_tls_days": 825,
+        "bridge_proxy_tls_renew_days": 30,
+        "bridge_proxy_pvs_address": "127.0.0.1",
+        "bridge_proxy_pvs_https_port": pvs_https_port,
+        "bridge_proxy_pvs_repin": False,
+        "bridge_proxy_pvs_pin_on_first_use": True,
+        "bridge_proxy_pvs_pin_interval": 60,
+        "__bridge_proxy_pin_fact": str(tmp_path / "facts.d" / "bridge_proxy_pin.fact"),
+    }
+
+
 @pytest.fixture(scope="module")
 def pvs():
     config = SimulatorConfig(latency="none", firmware=61845, ws_port=None)
@@ -83,20 +101,7 @@ def pvs():
 
 def test_certificate_made_kept_renewed_and_pvs_pinned(tmp_path, pvs):
     folder = tmp_path / "tls"
-    variables = {
-        "bridge_proxy_tls_dir": str(folder),
-        "bridge_proxy_tls_hostname": "pvs-bridge",
-        "bridge_proxy_tls_certificate": "",
-        "bridge_proxy_tls_key": "",
-        "bridge_proxy_tls_days": 825,
-        "bridge_proxy_tls_renew_days": 30,
-        "bridge_proxy_pvs_address": "127.0.0.1",
-        "bridge_proxy_pvs_https_port": int(pvs.https_url.rsplit(":", 1)[1]),
-        "bridge_proxy_pvs_repin": False,
-        "bridge_proxy_pvs_pin_on_first_use": True,
-        "bridge_proxy_pvs_pin_interval": 60,
-        "__bridge_proxy_pin_fact": str(tmp_path / "facts.d" / "bridge_proxy_pin.fact"),
-    }
+    variables = tls_variables(tmp_path, folder, int(pvs.https_url.rsplit(":", 1)[1]))
     assert run_tasks(tmp_path, variables)["changed"] >= 2
     pem = folder / "bridge.pem"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
@@ -140,20 +145,8 @@ def test_nothing_presented_the_placeholder_stands_in_until_first_use_is_off(tmp_
     placeholder that trusts nothing, kept as it is on a second run; with first-use pinning
     switched off it goes again (haproxy then answers 503 'unpinned' on its own)."""
     folder = tmp_path / "tls"
-    variables = {
-        "bridge_proxy_tls_dir": str(folder),
-        "bridge_proxy_tls_hostname": "pvs-bridge",
-        "bridge_proxy_tls_certificate": "",
-        "bridge_proxy_tls_key": "",
-        "bridge_proxy_tls_days": 825,
-        "bridge_proxy_tls_renew_days": 30,
-        "bridge_proxy_pvs_address": "127.0.0.1",
-        "bridge_proxy_pvs_https_port": free_port(),  # nothing listens: legacy firmware
-        "bridge_proxy_pvs_repin": False,
-        "bridge_proxy_pvs_pin_on_first_use": True,
-        "bridge_proxy_pvs_pin_interval": 60,
-        "__bridge_proxy_pin_fact": str(tmp_path / "facts.d" / "bridge_proxy_pin.fact"),
-    }
+    # nothing listens on the PVS port: legacy firmware
+    variables = tls_variables(tmp_path, folder, free_port())
     run_tasks(tmp_path, variables)
     pin, placeholder = folder / "pvs-pinned.pem", folder / "pvs-placeholder.pem"
     assert pin.read_bytes() == placeholder.read_bytes()
