@@ -84,6 +84,15 @@ def explain_pvs_error(check_id: str, exc: PvsHttpError, ctx: Context, what: str)
             detail,
         )
     if exc.kind == "haproxy_503":
+        if check_status.startswith("L4TOUT"):
+            return fail(
+                check_id,
+                f"{what}: the PVS does not answer connections behind haproxy (haproxy's 503"
+                " page): it is powered off, or the cable to LAN1 is out",
+                "check the PVS's power and the Ethernet cable to LAN1 (ssh.eth0_lease); a"
+                " hung PVS would accept connections, this one does not",
+                detail,
+            )
         if check_status.startswith("L4CON"):
             return fail(
                 check_id,

@@ -62,6 +62,22 @@ class BackendView:
     connection_errors: int
 
 
+# The role's health check reaches the PVS through a hop that answers for it: a refused
+# connection comes back at once, one the PVS never answers only after the hop's connect
+# timeout (at least half the check's timeout). haproxy can only call both L4CON.
+UNANSWERED_AFTER_MS = 400
+
+
+def check_status(server: dict[str, str]) -> str:
+    """haproxy's last check status of SERVER, as the doctor reads it: "* L7TOUT" while a
+    check is running is L7TOUT; an L4CON that took UNANSWERED_AFTER_MS or more is a
+    connection nobody answered, L4TOUT (a PVS that is off or unplugged, not restarting)."""
+    status = server.get("check_status", "").lstrip("* ")
+    if status.upper() == "L4CON" and _int(server, "check_duration") >= UNANSWERED_AFTER_MS:
+        return "L4TOUT"
+    return status
+
+
 def backend_view(rows: list[dict[str, str]], backend: str = BACKEND, server: str = SERVER):
     be = next((r for r in rows if r["pxname"] == backend and r["svname"] == "BACKEND"), None)
     if be is None:
@@ -80,8 +96,7 @@ def backend_view(rows: list[dict[str, str]], backend: str = BACKEND, server: str
     return BackendView(
         backend_status=be.get("status", ""),
         server_status=srv.get("status", ""),
-        # "* L7TOUT" while a check is running: the status is the part after the mark.
-        check_status=srv.get("check_status", "").lstrip("* "),
+        check_status=check_status(srv),
         last_check=srv.get("last_chk", ""),
         queue=_int(queue_row, "qcur"),
         queue_max=_int(queue_row, "qmax"),

@@ -116,6 +116,20 @@ def test_pvs_not_answering_behind_haproxy_503(bed):
     assert d.finding("bridge.http").status == "pass"  # the bridge itself is fine
 
 
+def test_pvs_unplugged_is_not_called_hung(bed):
+    """Connections the PVS never answers (off, cable out): down, not hung, not restarting."""
+    port = dict(bed.sim.ports)["http"]
+    bed.sim.stop()
+    with SilentHost(bed.sim.config.host, ports=(port,)):
+        _wait_server(bed, "DOWN")
+        _wait_check_status(bed, "L4TOUT")
+        d = run(bed)
+    backend, info = d.finding("haproxy.backend"), d.finding("pvs.info")
+    assert backend.status == "fail" and "does not answer (powered off" in backend.summary
+    assert info.status == "fail" and "does not answer connections" in info.summary
+    assert "hung" not in backend.summary and "hung" not in info.summary
+
+
 def test_pvs_restarting_refused_then_small_uptime(bed):
     bed.sim.set_fault("restarting", seconds=4)
     _wait_check_status(bed, "L4CON")

@@ -48,6 +48,17 @@ def test_backend_judgement():
     assert hs.judge_backend(None).status == "fail"
 
 
+def test_an_unanswered_connection_is_told_apart_from_a_refused_one():
+    """The role's check reaches the PVS through a hop, so haproxy reports L4CON for both:
+    a refusal at once, an unanswered connection only after the hop's connect timeout."""
+    refused = {"check_status": "L4CON", "check_duration": "0"}
+    unanswered = {"check_status": "* L4CON", "check_duration": "2002"}
+    assert hs.check_status(refused) == "L4CON"
+    assert hs.check_status(unanswered) == "L4TOUT"
+    assert hs.check_status({"check_status": "L7TOUT", "check_duration": "3001"}) == "L7TOUT"
+    assert hs.check_status({"check_status": "L4CON"}) == "L4CON"  # older haproxy, no field
+
+
 def test_queue_is_read_from_the_queue_backend():
     """The role queues clients in pvs_queue, in front of the PVS side (pvs_http)."""
     text = csv(qcur=0) + "\npvs_queue,BACKEND,4,9,0,50,UP,,,50,0,1,0"

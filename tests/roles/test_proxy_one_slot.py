@@ -25,6 +25,7 @@ from roles_haproxy import HAPROXY, LOOPBACK, RunningHaproxy, loopback_overrides
 
 from bridge_cli import bridge_tls
 from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer
+from harness.testbed import SilentHost
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("haproxy") or os.path.exists(HAPROXY)), reason="haproxy not installed"
@@ -197,6 +198,26 @@ def test_a_restarting_pvs_is_refused_and_marked_down_as_such(tmp_path):
     assert row["check_status"] == "L4CON"
     assert status == 200
     assert counters["concurrency"]["peak"] == 1
+
+
+def test_an_unplugged_pvs_is_reported_as_no_answer_not_as_hung_or_refused(tmp_path):
+    """SYNs that nobody answers (the PVS off, the LAN1 cable out). The check reaches the
+    PVS through the hop, whose connect timeout is shorter than the check's: the hop says
+    "timeout" and the check fails with its own comment, after that connect timeout,
+    instead of timing out like a hung PVS (L7TOUT) or failing at once like a refusal."""
+    config = SimulatorConfig(latency="none", https_port=None, ws_port=None)
+    sim = SimulatorServer(config).start()
+    port = port_of(sim.http_url)
+    with legacy_bridge(tmp_path, sim) as bridge:
+        wait_for("PVS up", lambda: state(bridge) == "UP")
+        sim.stop()
+        with SilentHost(LOOPBACK, ports=(port,)):
+            wait_for("unplugged PVS marked down", lambda: state(bridge) == "DOWN")
+            wait_for("a finished check", lambda: server_row(bridge)["last_chk"] != "")
+            row = server_row(bridge)
+    assert row["check_status"] == "L4CON"
+    assert "no answer to a connection" in row["last_chk"]
+    assert int(row["check_duration"]) >= 1000  # the hop's connect timeout, not at once
 
 
 # --- the 2025 firmware: :80 and the terminated :443 share the slot, checks included -----
