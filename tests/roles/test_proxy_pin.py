@@ -180,3 +180,65 @@ def _presented(port: int) -> str:
         return bridge_tls.presented_certificate(LOOPBACK, port)
     except OSError:
         return ""
+
+
+def test_the_timer_reloads_only_when_nothing_is_at_the_pvs(tmp_path, sim):
+    """In service mode the script reloads haproxy (here a `systemctl` stand-in that does
+    what the unit's ExecReload does: SIGUSR2 to the master). New workers start beside the
+    old ones and check the PVS at once: had the old ones still held a request at the PVS,
+    the PVS would see two. So the script waits, through haproxy's admin socket, until
+    nothing is at the PVS's slot or queued for it. Ground truth: the simulator's peak."""
+    tls = tmp_path / "tls"
+    tls.mkdir(mode=0o700)
+    bridge_tls.make_self_signed(tls / "bridge.pem", "pvs-bridge", [LOOPBACK])
+    pvs_https = sim.config.https_port
+    assert pin(tls, pvs_https, tmp_path)["state"] == "waiting"
+    admin = tmp_path / "admin.sock"
+    variables = loopback_overrides(int(sim.http_url.rsplit(":", 1)[1])) | {
+        "bridge_proxy_https_mode": "terminate",
+        "bridge_proxy_pvs_https_port": pvs_https,
+        "bridge_proxy_tls_dir": str(tls),
+        "__bridge_proxy_pvs_pinned": True,
+        "bridge_proxy_stats_socket": str(admin),
+    }
+    http_port = variables["bridge_proxy_http_port"]
+    haproxy = LocalHaproxy(render_haproxy_cfg(variables), [(LOOPBACK, http_port)], mode="-Ws")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "systemctl.calls"
+    stand_in = bin_dir / "systemctl"
+    stand_in.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {calls}\n'
+        f'case "$*" in *reload*haproxy*) kill -USR2 {"$HAPROXY_MASTER"} ;; esac\n'
+    )
+    stand_in.chmod(0o755)
+    with haproxy:
+        sim.set_firmware(NEW_FIRMWARE, seconds=0.2)
+        until(lambda: booted(sim), bool, 30)
+        until(lambda: get(http_port, GET_COMM)[0], lambda s: s in (200, 403))
+        sim.reset_counters()
+        sim.set_fault("slow", seconds=4)  # each answer 4 s late: the slot stays busy
+        asked = get_comm_count(sim)
+        with ThreadPoolExecutor(1) as pool:
+            in_flight = pool.submit(get, http_port, GET_COMM)
+            until(lambda: get_comm_count(sim) > asked, bool, 10)
+            env = os.environ | {
+                "TMPDIR": str(tmp_path),
+                "PATH": f"{bin_dir}:{os.environ['PATH']}",
+                "HAPROXY_MASTER": str(haproxy.pid),
+            }
+            proc = subprocess.run(
+                [str(SCRIPT), "--dir", str(tls), "--pvs", f"{LOOPBACK}:{pvs_https}",
+                 "--fact", str(tmp_path / "facts.d" / "bridge_proxy_pin.fact"),
+                 "--placeholder", "--service", "--socket", str(admin)],
+                capture_output=True, text=True, timeout=90, env=env,
+            )  # fmt: skip
+            status, headers, _ = in_flight.result()
+        sim.set_fault("none")
+        time.sleep(3)  # the new workers' first checks have run
+        counters = sim.counters()
+    assert proc.returncode == 0 and "state=pinned changed=yes" in proc.stdout, proc.stderr
+    assert "try-reload-or-restart haproxy.service" in calls.read_text()
+    assert status in (200, 403) and "x-pvs-bridge-pvs" not in headers  # the PVS's answer
+    assert counters["concurrency"]["peak"] == 1
