@@ -4,11 +4,8 @@ That it runs once and both roles agree is proven on the lab (tests/lab/test_mole
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
-
-from bridge_cli.provision import PROJECT_ROOT, ansible_environment, ansible_playbook_path
+from roles_playbook import run_local_play
 
 
 def listed_tasks(tmp_path, roles: list[str]) -> list[str]:
@@ -16,11 +13,9 @@ def listed_tasks(tmp_path, roles: list[str]) -> list[str]:
     lines = ["- name: A user's own play", "  hosts: localhost", "  roles:"]
     lines += [f"    - role: pvs_bridge.bridge.{role}" for role in roles]
     playbook.write_text("\n".join(lines) + "\n")
-    env = ansible_environment() | {"ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp")}
-    out = subprocess.run(
-        [ansible_playbook_path(), "-i", "localhost,", str(playbook), "--list-tasks"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300, check=True,
-    ).stdout  # fmt: skip
+    result = run_local_play(tmp_path, playbook, "--list-tasks")
+    result.check_returncode()
+    out = result.stdout
     return [line.split("\t")[0].strip() for line in out.splitlines() if " : " in line]
 
 

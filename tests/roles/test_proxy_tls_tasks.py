@@ -13,16 +13,15 @@ import json
 import os
 import shutil
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from cryptography import x509
+from roles_playbook import run_local_play
 
 from bridge_cli import bridge_tls
-from bridge_cli.provision import PROJECT_ROOT, ansible_environment, ansible_playbook_path
+from bridge_cli.provision import PROJECT_ROOT
 from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer
 from harness.local_haproxy import free_port
 
@@ -57,17 +56,9 @@ def run_tasks(tmp_path: Path, variables: dict) -> dict:
     files = tmp_path / "files"  # the role's files/ (pvs-bridge-pin), found beside the play
     if not files.exists():
         files.symlink_to(TASKS.parent.parent / "files")
-    extra = tmp_path / "vars.json"
-    extra.write_text(json.dumps(variables))
-    env = ansible_environment() | {
-        "ANSIBLE_CACHE_PLUGIN": "memory",
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
-    }
-    result = subprocess.run(
-        [ansible_playbook_path(), "-i", "localhost,", str(playbook), "-e", f"@{extra}",
-         "-e", f"ansible_python_interpreter={sys.executable}"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    result = run_local_play(
+        tmp_path, playbook, variables=variables,
+        env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     recap = result.stdout.rsplit("PLAY RECAP", 1)[1]

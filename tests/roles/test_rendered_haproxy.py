@@ -9,13 +9,11 @@ this equality.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import yaml
+from roles_playbook import run_local_play
 
-from bridge_cli.provision import PROJECT_ROOT, ansible_environment, ansible_playbook_path
+from bridge_cli.provision import PROJECT_ROOT
 from harness.local_haproxy import UNPRIVILEGED_OVERRIDES
 from harness.proxy_config import render_haproxy_cfg
 
@@ -83,16 +81,7 @@ def written(tmp_path_factory) -> dict[str, str]:
     ]
     playbook = work / "render.yml"
     playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
-    env = ansible_environment() | {
-        "ANSIBLE_ROLES_PATH": str(work / "roles"),
-        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
-        "ANSIBLE_CACHE_PLUGIN": "memory",
-    }
-    run = subprocess.run(
-        [ansible_playbook_path(), "-i", "localhost,", str(playbook),
-         "-e", f"ansible_python_interpreter={sys.executable}"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    run = run_local_play(work, playbook, env={"ANSIBLE_ROLES_PATH": str(work / "roles")})
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     return {name: (work / f"{name}.cfg").read_text() for name in VARIANTS}
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import configparser
 import json
-import subprocess
-import sys
 
 import pytest
 import yaml
+from roles_playbook import run_local_play
 
-from bridge_cli.provision import PROJECT_ROOT, ansible_environment, ansible_playbook_path
+from bridge_cli.provision import PROJECT_ROOT
 
 ROLE = PROJECT_ROOT / "roles" / "bridge_pvs_link"
 TEMPLATES = ("dhcpcd.conf", "netplan.yaml", "pvs-link.nmconnection", "sysctl.conf")
@@ -36,13 +35,7 @@ def rendered(tmp_path_factory) -> dict[str, str]:
         " netplan_renderer: NetworkManager, usable: ''}\n"
         "  tasks:\n" + tasks + "\n"
     )
-    env = ansible_environment()
-    env["ANSIBLE_LOCAL_TEMP"] = str(out / "tmp")
-    run = subprocess.run(
-        [ansible_playbook_path(), "-i", "localhost,", str(playbook),
-         "-e", f"ansible_python_interpreter={sys.executable}"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    run = run_local_play(out, playbook)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     return {name: (out / name).read_text() for name in TEMPLATES}
 

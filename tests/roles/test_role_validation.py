@@ -6,15 +6,14 @@ assert tasks: nothing on this machine is changed.
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from roles_playbook import run_local_play
 
-from bridge_cli.provision import PROJECT_ROOT, ansible_environment, ansible_playbook_path
+from bridge_cli.provision import PROJECT_ROOT
 
 GOOD = {
     "bridge_base_hostname": "pvs-bridge",
@@ -89,19 +88,7 @@ DETECTED = {
 def run_asserts(tmp_path: Path, variables: dict) -> subprocess.CompletedProcess:
     playbook = tmp_path / "check.yml"
     playbook.write_text(PLAYBOOK)
-    extra = tmp_path / "vars.json"
-    extra.write_text(json.dumps(DETECTED | variables))
-    env = ansible_environment()
-    env["ANSIBLE_CACHE_PLUGIN"] = "memory"
-    env["ANSIBLE_LOCAL_TEMP"] = str(tmp_path / "tmp")
-    return subprocess.run(
-        [ansible_playbook_path(), "-i", "localhost,", str(playbook), "-e", f"@{extra}"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_local_play(tmp_path, playbook, variables=DETECTED | variables)
 
 
 def test_good_settings_pass(tmp_path):
@@ -201,14 +188,7 @@ def test_a_host_without_systemd_or_debian_is_refused(tmp_path):
         "  tasks:\n    - name: Check\n      ansible.builtin.include_role:\n"
         "        name: pvs_bridge.bridge.bridge_base\n        tasks_from: host.yml\n"
     )
-    env = ansible_environment()
-    env["ANSIBLE_CACHE_PLUGIN"] = "memory"
-    env["ANSIBLE_LOCAL_TEMP"] = str(tmp_path / "tmp")
-    result = subprocess.run(
-        [ansible_playbook_path(), "-i", "localhost,", str(playbook),
-         "-e", f"ansible_python_interpreter={sys.executable}"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    result = run_local_play(tmp_path, playbook)
     assert result.returncode != 0
     assert "supports Debian-based hosts with systemd" in result.stdout
 
