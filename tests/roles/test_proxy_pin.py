@@ -45,15 +45,39 @@ NEW_FIRMWARE = 61845
 GET_COMM = "/cgi-bin/dl_cgi?Command=Get_Comm"  # never cached by the bridge
 
 
-def pin(tls: Path, pvs_https_port: int, tmp: Path, *extra: str) -> dict:
-    """One look, as pvs-bridge-pin.service makes it (its reload and timer aside)."""
+def pin(tls: Path, pvs_https_port: int, tmp: Path, *extra: str, env: dict | None = None) -> dict:
+    """One look, as pvs-bridge-pin.service makes it (its reload and timer aside, unless
+    EXTRA has --service: then ENV gives the `systemctl` it calls)."""
     proc = subprocess.run(
         [str(SCRIPT), "--dir", str(tls), "--pvs", f"{LOOPBACK}:{pvs_https_port}",
          "--fact", str(tmp / "facts.d" / "bridge_proxy_pin.fact"), "--placeholder", *extra],
-        capture_output=True, text=True, timeout=60, env=os.environ | {"TMPDIR": str(tmp)},
+        capture_output=True, text=True, timeout=90,
+        env=os.environ | {"TMPDIR": str(tmp)} | (env or {}),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return dict(word.partition("=")[::2] for word in proc.stdout.split())
+
+
+def tls_folder(tmp: Path) -> Path:
+    """The bridge's TLS folder as tls.yml leaves it: 0700, the bridge's own certificate."""
+    tls = tmp / "tls"
+    tls.mkdir(mode=0o700)
+    bridge_tls.make_self_signed(tls / "bridge.pem", "pvs-bridge", [LOOPBACK])
+    return tls
+
+
+def terminating_bridge(sim: SimulatorServer, tls: Path, **more) -> tuple[LocalHaproxy, dict]:
+    """The role's haproxy terminating :443 in front of SIM, master-worker (-Ws) as systemd
+    runs it, with the placeholder or pin in TLS; and its variables."""
+    variables = loopback_overrides(int(sim.http_url.rsplit(":", 1)[1])) | {
+        "bridge_proxy_https_mode": "terminate",
+        "bridge_proxy_pvs_https_port": sim.config.https_port,
+        "bridge_proxy_tls_dir": str(tls),
+        "__bridge_proxy_pvs_pinned": True,  # what tls.yml notes for the placeholder
+        **more,
+    }
+    listen = [(LOOPBACK, variables["bridge_proxy_http_port"])]
+    return LocalHaproxy(render_haproxy_cfg(variables), listen, mode="-Ws"), variables
 
 
 def get(port: int, path: str, context: ssl.SSLContext | None = None):
@@ -94,9 +118,7 @@ def sim():
 
 
 def test_first_presentation_pinned_reloaded_gracefully_and_a_change_refused(tmp_path, sim):
-    tls = tmp_path / "tls"
-    tls.mkdir(mode=0o700)
-    bridge_tls.make_self_signed(tls / "bridge.pem", "pvs-bridge", [LOOPBACK])
+    tls = tls_folder(tmp_path)
     pvs_https = sim.config.https_port
     client = ssl.create_default_context(cafile=str(tls / "bridge.pem"))
 
@@ -106,15 +128,9 @@ def test_first_presentation_pinned_reloaded_gracefully_and_a_change_refused(tmp_
     assert placeholder == (tls / "pvs-placeholder.pem").read_text()
     assert pin(tls, pvs_https, tmp_path)["changed"] == "no"
 
-    variables = loopback_overrides(int(sim.http_url.rsplit(":", 1)[1])) | {
-        "bridge_proxy_https_mode": "terminate",
-        "bridge_proxy_pvs_https_port": pvs_https,
-        "bridge_proxy_tls_dir": str(tls),
-        "__bridge_proxy_pvs_pinned": True,  # what tls.yml notes for the placeholder
-    }
+    haproxy, variables = terminating_bridge(sim, tls)
     https = variables["bridge_proxy_https_port"]
     http_port = variables["bridge_proxy_http_port"]
-    haproxy = LocalHaproxy(render_haproxy_cfg(variables), [(LOOPBACK, http_port)], mode="-Ws")
     with haproxy:
         # The firmware update: the PVS now presents a certificate; the placeholder trusts
         # nothing, so not a byte of the PVS's HTTPS API is served before it is pinned.
@@ -188,21 +204,12 @@ def test_the_timer_reloads_only_when_nothing_is_at_the_pvs(tmp_path, sim):
     old ones and check the PVS at once: had the old ones still held a request at the PVS,
     the PVS would see two. So the script waits, through haproxy's admin socket, until
     nothing is at the PVS's slot or queued for it. Ground truth: the simulator's peak."""
-    tls = tmp_path / "tls"
-    tls.mkdir(mode=0o700)
-    bridge_tls.make_self_signed(tls / "bridge.pem", "pvs-bridge", [LOOPBACK])
+    tls = tls_folder(tmp_path)
     pvs_https = sim.config.https_port
     assert pin(tls, pvs_https, tmp_path)["state"] == "waiting"
     admin = tmp_path / "admin.sock"
-    variables = loopback_overrides(int(sim.http_url.rsplit(":", 1)[1])) | {
-        "bridge_proxy_https_mode": "terminate",
-        "bridge_proxy_pvs_https_port": pvs_https,
-        "bridge_proxy_tls_dir": str(tls),
-        "__bridge_proxy_pvs_pinned": True,
-        "bridge_proxy_stats_socket": str(admin),
-    }
+    haproxy, variables = terminating_bridge(sim, tls, bridge_proxy_stats_socket=str(admin))
     http_port = variables["bridge_proxy_http_port"]
-    haproxy = LocalHaproxy(render_haproxy_cfg(variables), [(LOOPBACK, http_port)], mode="-Ws")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     calls = tmp_path / "systemctl.calls"
@@ -210,7 +217,7 @@ def test_the_timer_reloads_only_when_nothing_is_at_the_pvs(tmp_path, sim):
     stand_in.write_text(
         "#!/bin/sh\n"
         f'echo "$*" >> {calls}\n'
-        f'case "$*" in *reload*haproxy*) kill -USR2 {"$HAPROXY_MASTER"} ;; esac\n'
+        'case "$*" in *reload*haproxy*) kill -USR2 "$HAPROXY_MASTER" ;; esac\n'
     )
     stand_in.chmod(0o755)
     with haproxy:
@@ -223,22 +230,17 @@ def test_the_timer_reloads_only_when_nothing_is_at_the_pvs(tmp_path, sim):
         with ThreadPoolExecutor(1) as pool:
             in_flight = pool.submit(get, http_port, GET_COMM)
             until(lambda: get_comm_count(sim) > asked, bool, 10)
-            env = os.environ | {
-                "TMPDIR": str(tmp_path),
+            stand_in_env = {
                 "PATH": f"{bin_dir}:{os.environ['PATH']}",
                 "HAPROXY_MASTER": str(haproxy.pid),
             }
-            proc = subprocess.run(
-                [str(SCRIPT), "--dir", str(tls), "--pvs", f"{LOOPBACK}:{pvs_https}",
-                 "--fact", str(tmp_path / "facts.d" / "bridge_proxy_pin.fact"),
-                 "--placeholder", "--service", "--socket", str(admin)],
-                capture_output=True, text=True, timeout=90, env=env,
-            )  # fmt: skip
+            looked = pin(tls, pvs_https, tmp_path, "--service", "--socket", str(admin),
+                         env=stand_in_env)  # fmt: skip
             status, headers, _ = in_flight.result()
         sim.set_fault("none")
         time.sleep(3)  # the new workers' first checks have run
         counters = sim.counters()
-    assert proc.returncode == 0 and "state=pinned changed=yes" in proc.stdout, proc.stderr
+    assert looked["state"] == "pinned" and looked["changed"] == "yes"
     assert "try-reload-or-restart haproxy.service" in calls.read_text()
     assert status in (200, 403) and "x-pvs-bridge-pvs" not in headers  # the PVS's answer
     assert counters["concurrency"]["peak"] == 1
