@@ -8,8 +8,11 @@ a subprocess. Only loopback is used.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import socket
+import ssl
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -141,3 +144,45 @@ class SilentHost:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def http_get(addr, path: str, timeout: float = 60.0, context: ssl.SSLContext | None = None):
+    """(status or the error's name, lower-cased headers, body) of one GET."""
+    if context is None:
+        conn = http.client.HTTPConnection(*addr, timeout=timeout)
+    else:
+        conn = http.client.HTTPSConnection(*addr, timeout=timeout, context=context)
+    try:
+        conn.request("GET", path)
+        answer = conn.getresponse()
+        return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
+    except OSError as exc:
+        return type(exc).__name__, {}, b""
+    finally:
+        conn.close()
+
+
+class Pollers:
+    """Clients reading through the bridge in threads until stopped: what they got."""
+
+    def __init__(self, jobs: list[tuple[tuple[str, int], str, ssl.SSLContext | None]]):
+        self.jobs = jobs
+        self.stop = threading.Event()
+        self.answers: list[object] = []
+        self.threads = [threading.Thread(target=self._run, args=job) for job in jobs]
+
+    def _run(self, addr, path, context) -> None:
+        while not self.stop.is_set():
+            status, headers, _ = http_get(addr, path, timeout=90, context=context)
+            self.answers.append((status, headers.get("x-pvs-bridge-pvs")))
+            self.stop.wait(0.2)
+
+    def __enter__(self) -> Pollers:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(120)

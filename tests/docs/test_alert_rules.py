@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -155,31 +154,6 @@ def alerts_on(series: dict[str, list[str]], firing: set[str], tmp_path: Path) ->
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-class Pollers:
-    """Two clients reading through the bridge until stopped (what a hung PVS holds)."""
-
-    def __init__(self, bed):
-        from bridge_cli.pvs.client import http_request
-
-        self.stop = threading.Event()
-
-        def poll(path: str) -> None:
-            while not self.stop.is_set():
-                with contextlib.suppress(Exception):
-                    http_request(bed.address, 80, path, timeout=15)
-                self.stop.wait(0.3)
-
-        paths = ("/cgi-bin/dl_cgi?Command=DeviceList", "/cgi-bin/dl_cgi?Command=Get_Comm")
-        self.threads = [threading.Thread(target=poll, args=(p,)) for p in paths]
-        for t in self.threads:
-            t.start()
-
-    def close(self) -> None:
-        self.stop.set()
-        for t in self.threads:
-            t.join(30)
-
-
 def hang(bed, stack):
     bed.sim.set_fault("hang", seconds=600)
     stack.callback(bed.sim.set_fault, "none")
@@ -210,14 +184,15 @@ def unplug(bed, stack):
     ids=["hung", "refusing", "unplugged", "busy"],
 )
 def test_the_rules_tell_the_bridges_own_states_apart(fault, firing, sim, tmp_path):
-    from harness.testbed import testbed
+    from harness.testbed import Pollers, testbed
 
     promtool()
     names = {name for name, _ in selectors()}
     extra = FAST_CHECKS | ({"bridge_proxy_cache": False} if not fault else {})
     with testbed(haproxy_extra=extra, **sim) as bed, contextlib.ExitStack() as stack:
-        pollers = Pollers(bed)
-        stack.callback(pollers.close)
+        # Two clients reading all along (what a hung PVS holds).
+        paths = ("/cgi-bin/dl_cgi?Command=DeviceList", "/cgi-bin/dl_cgi?Command=Get_Comm")
+        stack.enter_context(Pollers([((bed.address, 80), path, None) for path in paths]))
         time.sleep(2 * SPACING)  # the PVS up and answering first
         if fault:
             fault(bed, stack)

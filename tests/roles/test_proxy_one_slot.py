@@ -11,11 +11,9 @@ once the PVS answers. No timed asserts: waits are bounded loops on haproxy's own
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
 import ssl
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -25,7 +23,8 @@ from roles_haproxy import HAPROXY, LOOPBACK, RunningHaproxy, loopback_overrides
 
 from bridge_cli import bridge_tls
 from bridge_cli.simulator.server import SimulatorConfig, SimulatorServer
-from harness.testbed import SilentHost
+from harness.testbed import Pollers, SilentHost
+from harness.testbed import http_get as get
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("haproxy") or os.path.exists(HAPROXY)), reason="haproxy not installed"
@@ -41,22 +40,6 @@ FAST_CHECKS = {"bridge_proxy_health_check_interval": "1s"}
 
 def port_of(url: str) -> int:
     return int(url.rsplit(":", 1)[1])
-
-
-def get(addr, path: str, timeout: float = 60.0, context: ssl.SSLContext | None = None):
-    """(status or the error's name, lower-cased headers, body) of one GET."""
-    if context is None:
-        conn = http.client.HTTPConnection(*addr, timeout=timeout)
-    else:
-        conn = http.client.HTTPSConnection(*addr, timeout=timeout, context=context)
-    try:
-        conn.request("GET", path)
-        answer = conn.getresponse()
-        return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
-    except OSError as exc:
-        return type(exc).__name__, {}, b""
-    finally:
-        conn.close()
 
 
 def set_fault(sim: SimulatorServer, mode: str, seconds: float | None = None) -> None:
@@ -82,32 +65,6 @@ def wait_for(what: str, predicate, limit: float = 60.0) -> None:
 
 def state(bridge, backend: str = "pvs_http", server: str = "pvs") -> str:
     return server_row(bridge, backend, server)["status"]
-
-
-class Pollers:
-    """Clients reading through the bridge in threads until stopped: what they got."""
-
-    def __init__(self, jobs: list[tuple[tuple[str, int], str, ssl.SSLContext | None]]):
-        self.jobs = jobs
-        self.stop = threading.Event()
-        self.answers: list[object] = []
-        self.threads = [threading.Thread(target=self._run, args=job) for job in jobs]
-
-    def _run(self, addr, path, context) -> None:
-        while not self.stop.is_set():
-            status, headers, _ = get(addr, path, timeout=90, context=context)
-            self.answers.append((status, headers.get("x-pvs-bridge-pvs")))
-            self.stop.wait(0.2)
-
-    def __enter__(self) -> Pollers:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(120)
 
 
 def legacy_bridge(tmp_path: Path, sim: SimulatorServer, **extra) -> RunningHaproxy:
@@ -206,9 +163,8 @@ def test_an_unplugged_pvs_is_reported_as_no_answer_not_as_hung_or_refused(tmp_pa
     "timeout" and the check fails with its own comment, after that connect timeout,
     instead of timing out like a hung PVS (L7TOUT) or failing at once like a refusal."""
     config = SimulatorConfig(latency="none", https_port=None, ws_port=None)
-    sim = SimulatorServer(config).start()
-    port = port_of(sim.http_url)
-    with legacy_bridge(tmp_path, sim) as bridge:
+    with SimulatorServer(config) as sim, legacy_bridge(tmp_path, sim) as bridge:
+        port = port_of(sim.http_url)
         wait_for("PVS up", lambda: state(bridge) == "UP")
         sim.stop()
         with SilentHost(LOOPBACK, ports=(port,)):
