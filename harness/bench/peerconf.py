@@ -133,9 +133,10 @@ def nginx_conf(
     pvs_host: str,
     pvs_port: int,
     pvs_ws_port: int,
-    allowed: tuple[str, ...] = ("127.0.0.1",),
+    allowed: tuple[str, ...] = ("127.0.0.0/8",),
 ) -> str:
-    """The add-on's nginx.conf with its generated client allowlist, on loopback."""
+    """The add-on's nginx.conf with its generated client allowlist, on loopback (the
+    bench's pollers each come from an address of their own in 127.0.0.0/8)."""
     allow = "".join(f"        allow {a};\n" for a in allowed) + "        deny all;\n"
     return f"""\
 # Written from the description of sneelco/hass-addon-pvs-recorder pvs_proxy/nginx.

@@ -1,8 +1,11 @@
 """Bounded pollers: N clients each asking for a URL once a second for a fixed time.
 
-Each poller opens a fresh connection per request (as most dashboards' HTTP clients do
-between polls), asks with `Accept-Encoding: gzip`, and schedules its next request one
-second after the previous *scheduled* one (missed ticks are skipped, never bunched).
+Each poller is its own client: on loopback it connects from an address of its own
+(127.77.x.y), as N dashboards are N hosts, so that per-client limits (the role's
+bridge_proxy_client_maxconn) see N clients, not one. Each poller opens a fresh connection
+per request (as most dashboards' HTTP clients do between polls), asks with
+`Accept-Encoding: gzip`, and schedules its next request one second after the previous
+*scheduled* one (missed ticks are skipped, never bunched).
 No request starts after `duration`; a request in flight is given up after `timeout`.
 """
 
@@ -31,8 +34,18 @@ class PollResult:
         return sum(self.errors.values())
 
 
-def _one(host: str, port: int, path: str, timeout: float) -> tuple[int, int]:
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+def source_address(host: str, index: int) -> tuple[str, int] | None:
+    """Poller INDEX's own client address toward HOST on loopback; elsewhere (inside a lab
+    namespace, toward the bridge) the system's, one address for all."""
+    if not host.startswith("127."):
+        return None
+    return (f"127.77.{index // 250}.{index % 250 + 1}", 0)
+
+
+def _one(
+    host: str, port: int, path: str, timeout: float, source: tuple[str, int] | None
+) -> tuple[int, int]:
+    conn = http.client.HTTPConnection(host, port, timeout=timeout, source_address=source)
     try:
         conn.request("GET", path, headers={"Accept-Encoding": "gzip"})
         response = conn.getresponse()
@@ -74,7 +87,7 @@ def poll(
             elif elapsed is not None:
                 result.seconds.append(elapsed)
 
-    def run(offset: float) -> None:
+    def run(offset: float, source: tuple[str, int] | None) -> None:
         due = start + offset
         while due < end:
             pause = due - time.monotonic()
@@ -82,7 +95,7 @@ def poll(
                 time.sleep(pause)
             t0 = time.monotonic()
             try:
-                status, _ = _one(host, port, path, timeout)
+                status, _ = _one(host, port, path, timeout, source)
             except (OSError, http.client.HTTPException) as exc:
                 record(None, type(exc).__name__, None)
             else:
@@ -93,7 +106,10 @@ def poll(
             if due < now:  # skip the ticks missed while waiting
                 due += ((now - due) // interval + 1) * interval
 
-    threads = [threading.Thread(target=run, args=(o,), daemon=True) for o in offsets]
+    threads = [
+        threading.Thread(target=run, args=(o, source_address(host, i)), daemon=True)
+        for i, o in enumerate(offsets)
+    ]
     for t in threads:
         t.start()
     for t in threads:
