@@ -215,7 +215,8 @@ class Report:
         s = p["settings"]
         self.add(
             f"{s['pollers']} pollers, each asking for DeviceList once a second for "
-            f"{s['duration']:.0f} s (new connection per request, `Accept-Encoding: gzip`, "
+            f"{s['duration']:.0f} s (each from a loopback address of its own, new connection per "
+            "request, `Accept-Encoding: gzip`, "
             f"client timeout {s['client_timeout']:.0f} s), against a simulator with "
             f"{s['inverters']} inverters at realistic latency (one DeviceList takes "
             f"{s['devicelist_seconds']:.1f} s and PLC scans run one at a time, as on a PVS). "
