@@ -43,7 +43,7 @@ def source_address(host: str, index: int) -> tuple[str, int] | None:
 
 
 def _one(
-    host: str, port: int, path: str, timeout: float, source: tuple[str, int] | None
+    host: str, port: int, path: str, timeout: float, source: tuple[str, int] | None = None
 ) -> tuple[int, int]:
     conn = http.client.HTTPConnection(host, port, timeout=timeout, source_address=source)
     try:
